@@ -1,0 +1,63 @@
+"""In-memory routing state: for simulations (check --leads, backtests), benchmarks and tests."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from leadroute.domain.decision import Decision
+from leadroute.domain.distribution import PoolState, RepLoad
+from leadroute.domain.org import Org, local_periods
+
+
+class MemoryRoutingState:
+    """Implements the RoutingState port and applies decisions, all in process memory."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.pools: dict[str, PoolState] = {}
+        self.counters: dict[tuple[str, str], int] = defaultdict(int)
+        self.open: dict[str, int] = defaultdict(int)
+        self.sticky: dict[tuple[str, str], str] = {}
+
+    def pool_state(self, pool_id: str) -> PoolState:
+        return self.pools.get(pool_id) or PoolState()
+
+    def loads(self, rep_ids: Sequence[str], now: datetime) -> Mapping[str, RepLoad]:
+        result = {}
+        for rep_id in rep_ids:
+            rep = self.org.reps.get(rep_id)
+            if rep is None:
+                continue
+            keys = local_periods(rep.local(now))
+            result[rep_id] = RepLoad(
+                day=self.counters[(rep_id, keys["day"])],
+                week=self.counters[(rep_id, keys["week"])],
+                month=self.counters[(rep_id, keys["month"])],
+                open=self.open[rep_id],
+            )
+        return result
+
+    def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
+        return self.sticky.get((pool_id, account_key))
+
+    def apply(self, decision: Decision, account_key: str | None = None) -> None:
+        """Record what a decision changes: pool fairness, rep counters, open load, stickiness."""
+        if decision.pool is not None and decision.pool_state is not None:
+            self.pools[decision.pool] = decision.pool_state
+            if account_key and decision.rep_id:
+                self.sticky[(decision.pool, account_key)] = decision.rep_id
+        rep_id = decision.rep_id
+        if rep_id is None:
+            return
+        rep = self.org.reps.get(rep_id)
+        if rep is not None:
+            for key in local_periods(rep.local(decision.decided_at)).values():
+                self.counters[(rep_id, key)] += 1
+        self.open[rep_id] += 1
+
+    def close(self, rep_id: str) -> None:
+        """A lead of this rep was worked or closed: one fewer open lead."""
+        if self.open[rep_id] > 0:
+            self.open[rep_id] -= 1

@@ -1,0 +1,1 @@
+"""Pure domain core: data types and decisions, no I/O."""

@@ -1,0 +1,448 @@
+"""Route conditions: parsed from config data and compiled once into plain Python callables.
+
+Condition syntax (YAML):
+    {country: US}                          field equals value (strings case-insensitively)
+    {country: [US, CA]}                    field is one of
+    {employees: {gte: 100, lt: 500}}       operators; several in one mapping must all hold
+    {all: [...]}, {any: [...]}, {not: ...} combinators; a mapping with several keys means all
+    {territory: na_west}                   the lead is in a territory (or any of a list)
+    {segment: [C, D]}                      the lead's size segment is one of
+    {jsonlogic: {...}}                     a JsonLogic expression (jsonlogic.com)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadroute.domain.fields import OPERATORS, FieldType, Vocabulary
+from leadroute.domain.jsonlogic import JsonLogicError, compile_jsonlogic, jsonlogic_vars
+from leadroute.domain.org import Org
+
+Data = Mapping[str, Any]
+Test = Callable[[Data], bool]
+Path = tuple[str | int, ...]
+_EMPTY: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem found in a config, at a path inside the document."""
+
+    path: Path
+    message: str
+    severity: str = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Condition:
+    test: Test
+    text: str
+    fields: tuple[str, ...] = ()
+    leaves: tuple[Leaf, ...] = ()
+    conjunctive: bool = True
+    always: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+ALWAYS = Condition(test=lambda _d: True, text="always", always=True)
+
+
+def getter(name: str) -> Callable[[Data], Any]:
+    """A fast accessor for a field name; dotted names read nested mappings (account.status)."""
+    if "." not in name:
+
+        def get(d: Data) -> Any:
+            return d.get(name)
+
+        return get
+    head, _, rest = name.partition(".")
+    inner = getter(rest)
+
+    def get_nested(d: Data) -> Any:
+        sub = d.get(head)
+        return inner(sub) if isinstance(sub, Mapping) else None
+
+    return get_nested
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _compile_leaf(leaf: Leaf) -> Test:
+    get = getter(leaf.field)
+    op, value = leaf.op, leaf.value
+    if op in ("eq", "ne"):
+        expected = _fold(value)
+        negate = op == "ne"
+
+        def eq(d: Data) -> bool:
+            actual = get(d)
+            if isinstance(actual, str):
+                actual = actual.casefold()
+            elif isinstance(actual, list):
+                return (expected in [_fold(a) for a in actual]) != negate
+            return (actual == expected) != negate
+
+        return eq
+    if op in ("in", "not_in"):
+        options = frozenset(_fold(v) for v in value)
+        negate = op == "not_in"
+
+        def member(d: Data) -> bool:
+            actual = get(d)
+            if isinstance(actual, str):
+                return (actual.casefold() in options) != negate
+            if isinstance(actual, list):
+                return any(_fold(a) in options for a in actual) != negate
+            try:
+                return (actual in options) != negate
+            except TypeError:
+                return negate
+
+        return member
+    if op == "contains":
+        needle = _fold(value)
+
+        def contains(d: Data) -> bool:
+            actual = get(d)
+            if isinstance(actual, str):
+                return isinstance(needle, str) and needle in actual.casefold()
+            if isinstance(actual, list):
+                return needle in [_fold(a) for a in actual]
+            return False
+
+        return contains
+    if op in ("starts_with", "ends_with"):
+        affix = str(value).casefold()
+        method = str.startswith if op == "starts_with" else str.endswith
+
+        def affix_test(d: Data) -> bool:
+            actual = get(d)
+            return isinstance(actual, str) and method(actual.casefold(), affix)
+
+        return affix_test
+    if op == "matches":
+        pattern = re.compile(str(value), re.IGNORECASE)
+
+        def matches(d: Data) -> bool:
+            actual = get(d)
+            return isinstance(actual, str) and pattern.search(actual) is not None
+
+        return matches
+    if op in ("gt", "gte", "lt", "lte"):
+        bound = value
+        compare: Callable[[Any, Any], bool] = {
+            "gt": lambda a, b: a > b,
+            "gte": lambda a, b: a >= b,
+            "lt": lambda a, b: a < b,
+            "lte": lambda a, b: a <= b,
+        }[op]
+
+        def ordered(d: Data) -> bool:
+            actual = get(d)
+            return _number(actual) and compare(actual, bound)
+
+        return ordered
+    if op == "between":
+        low, high = value
+
+        def between(d: Data) -> bool:
+            actual = get(d)
+            return _number(actual) and low <= actual <= high
+
+        return between
+    if op in ("exists", "missing"):
+        want_present = bool(value) == (op == "exists")
+
+        def presence(d: Data) -> bool:
+            return (not _is_empty(get(d))) == want_present
+
+        return presence
+    raise AssertionError(f"unhandled operator {op}")
+
+
+def _describe_leaf(leaf: Leaf) -> str:
+    symbols = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+    if leaf.op in symbols:
+        return f"{leaf.field} {symbols[leaf.op]} {leaf.value!r}"
+    if leaf.op in ("exists", "missing"):
+        positive = bool(leaf.value) == (leaf.op == "exists")
+        return f"{leaf.field} {'is present' if positive else 'is missing'}"
+    return f"{leaf.field} {leaf.op.replace('_', ' ')} {leaf.value!r}"
+
+
+class ConditionCompiler:
+    """Parses and compiles conditions against the vocabulary and the org, collecting issues."""
+
+    def __init__(self, vocabulary: Vocabulary, org: Org, issues: list[Issue]) -> None:
+        self.vocabulary = vocabulary
+        self.org = org
+        self.issues = issues
+
+    def compile(self, raw: Any, path: Path) -> Condition:
+        if raw is None or raw is True:
+            return ALWAYS
+        if raw is False:
+            return Condition(test=lambda _d: False, text="never")
+        if isinstance(raw, list):
+            return self._all([self.compile(item, (*path, i)) for i, item in enumerate(raw)])
+        if not isinstance(raw, Mapping):
+            self._error(path, f"a condition must be a mapping or a list, not {raw!r}")
+            return ALWAYS
+        parts = [self._compile_key(str(key), value, (*path, key)) for key, value in raw.items()]
+        if not parts:
+            return ALWAYS
+        return parts[0] if len(parts) == 1 else self._all(parts)
+
+    def _error(self, path: Path, message: str) -> None:
+        self.issues.append(Issue(path, message))
+
+    def _compile_key(self, key: str, value: Any, path: Path) -> Condition:
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                self._error(path, f"'{key}' needs a non-empty list of conditions")
+                return ALWAYS
+            children = [self.compile(item, (*path, i)) for i, item in enumerate(value)]
+            return self._all(children) if key == "all" else self._any(children)
+        if key == "not":
+            return self._not(self.compile(value, path))
+        if key == "jsonlogic":
+            return self._jsonlogic(value, path)
+        if key == "territory":
+            return self._territory(value, path)
+        if key == "segment":
+            return self._membership("segment", value, path, self.org.segments, "segment")
+        return self._field(key, value, path)
+
+    def _field(self, name: str, value: Any, path: Path) -> Condition:
+        spec = self.vocabulary.get(name)
+        if spec is None:
+            self._error(path, f"unknown field '{name}': declare it under 'fields:' or check "
+                              "the spelling")
+        if isinstance(value, Mapping):
+            leaves = [self._leaf(name, str(op), operand, (*path, op))
+                      for op, operand in value.items()]
+            leaves = [leaf for leaf in leaves if leaf is not None]
+        elif isinstance(value, list):
+            leaves = [Leaf(name, "in", value)]
+        else:
+            leaves = [Leaf(name, "eq", value)]
+        if not leaves:
+            return ALWAYS
+        tests = [_compile_leaf(leaf) for leaf in leaves]
+        text = " and ".join(_describe_leaf(leaf) for leaf in leaves)
+        if len(tests) == 1:
+            return Condition(tests[0], text, (name,), tuple(leaves))
+        return Condition(_and(tests), text, (name,), tuple(leaves))
+
+    def _leaf(self, name: str, op: str, operand: Any, path: Path) -> Leaf | None:
+        spec = self.vocabulary.get(name)
+        allowed = OPERATORS[spec.type] if spec else OPERATORS[FieldType.STRING] + (
+            "gt", "gte", "lt", "lte", "between")
+        if op not in allowed:
+            kind = spec.type.value if spec else "unknown"
+            self._error(path, f"operator '{op}' does not apply to {kind} field '{name}'; "
+                              f"use one of: {', '.join(allowed)}")
+            return None
+        if op in ("in", "not_in") and not isinstance(operand, list):
+            operand = [operand]
+        if op == "between":
+            if (not isinstance(operand, list) or len(operand) != 2
+                    or not all(_number(x) for x in operand)):
+                self._error(path, f"'between' on '{name}' needs two numbers, e.g. [100, 499]")
+                return None
+            if operand[0] > operand[1]:
+                self._error(path, f"'between' on '{name}': low {operand[0]} is above "
+                                  f"high {operand[1]}")
+                return None
+        if op in ("gt", "gte", "lt", "lte") and not _number(operand):
+            self._error(path, f"'{op}' on '{name}' needs a number, got {operand!r}")
+            return None
+        if op == "matches":
+            try:
+                re.compile(str(operand))
+            except re.error as exc:
+                self._error(path, f"'matches' on '{name}': invalid regular expression: {exc}")
+                return None
+        return Leaf(name, op, operand)
+
+    def _membership(self, field_name: str, value: Any, path: Path,
+                    known: Mapping[str, Any], kind: str) -> Condition:
+        ids = value if isinstance(value, list) else [value]
+        for ident in ids:
+            if str(ident) not in known:
+                self._error(path, f"unknown {kind} '{ident}'" + (
+                    f"; known: {', '.join(sorted(known))}" if known else f"; no {kind}s defined"))
+        leaf = Leaf(field_name, "in", [str(i) for i in ids])
+        return Condition(_compile_leaf(leaf), f"{kind} in {', '.join(map(str, ids))}",
+                         (field_name,), (leaf,))
+
+    def _territory(self, value: Any, path: Path) -> Condition:
+        ids = [str(i) for i in (value if isinstance(value, list) else [value])]
+        territories = []
+        for ident in ids:
+            territory = self.org.territories.get(ident)
+            if territory is None:
+                known = ", ".join(sorted(self.org.territories)) or "none defined"
+                self._error(path, f"unknown territory '{ident}'; known: {known}")
+            else:
+                territories.append(territory)
+
+        def in_territory(d: Data) -> bool:
+            country, state, postal = d.get("country"), d.get("state"), d.get("postal_code")
+            return any(t.contains(country, state, postal) for t in territories)
+
+        leaf = Leaf("territory", "in", ids)
+        return Condition(in_territory, f"territory in {', '.join(ids)}",
+                         ("country", "state", "postal_code"), (leaf,))
+
+    def _jsonlogic(self, rule: Any, path: Path) -> Condition:
+        try:
+            evaluate = compile_jsonlogic(rule)
+        except JsonLogicError as exc:
+            self._error(path, f"invalid JsonLogic: {exc}")
+            return ALWAYS
+        names = tuple(jsonlogic_vars(rule))
+        for name in names:
+            if self.vocabulary.get(name) is None:
+                self._error(path, f"unknown field '{name}' in JsonLogic var")
+
+        def truthy(d: Data) -> bool:
+            result = evaluate(d)
+            return not (result is None or result is False or result == 0 or result == ""
+                        or result == [])
+
+        return Condition(truthy, f"jsonlogic {rule}", names, conjunctive=False,
+                         extra={"jsonlogic": rule})
+
+    def _all(self, children: list[Condition]) -> Condition:
+        children = [c for c in children if not c.always]
+        if not children:
+            return ALWAYS
+        if len(children) == 1:
+            return children[0]
+        return Condition(
+            _and([c.test for c in children]),
+            " and ".join(f"({c.text})" if not c.conjunctive else c.text for c in children),
+            _merge_fields(children),
+            tuple(leaf for c in children for leaf in c.leaves),
+            conjunctive=all(c.conjunctive for c in children),
+        )
+
+    def _any(self, children: list[Condition]) -> Condition:
+        if any(c.always for c in children):
+            return ALWAYS
+        tests = tuple(c.test for c in children)
+
+        def any_test(d: Data) -> bool:
+            return any(t(d) for t in tests)
+
+        return Condition(any_test, " or ".join(f"({c.text})" for c in children),
+                         _merge_fields(children), conjunctive=False)
+
+    def _not(self, child: Condition) -> Condition:
+        inner = child.test
+        return Condition(lambda d: not inner(d), f"not ({child.text})", child.fields,
+                         conjunctive=False)
+
+
+def _and(tests: list[Test]) -> Test:
+    if len(tests) == 2:
+        first, second = tests
+
+        def both(d: Data) -> bool:
+            return first(d) and second(d)
+
+        return both
+    frozen = tuple(tests)
+
+    def every(d: Data) -> bool:
+        return all(t(d) for t in frozen)
+
+    return every
+
+
+def _merge_fields(children: list[Condition]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for child in children:
+        for name in child.fields:
+            seen.setdefault(name)
+    return tuple(seen)
+
+
+def implies(narrow: Condition, broad: Condition) -> bool:
+    """True if every lead matching `narrow` surely matches `broad` (sound, not complete)."""
+    if broad.always:
+        return True
+    if not (narrow.conjunctive and broad.conjunctive) or not broad.leaves:
+        return False
+    return all(any(_leaf_implies(n, b) for n in narrow.leaves) for b in broad.leaves)
+
+
+def _leaf_implies(n: Leaf, b: Leaf) -> bool:
+    if n.field != b.field:
+        return False
+    if n == b:
+        return True
+    values = _value_set(n)
+    if values is not None:
+        if b.op == "in":
+            return values <= {_fold(v) for v in b.value}
+        if b.op == "eq":
+            return values == {_fold(b.value)}
+        if b.op == "not_in":
+            return not (values & {_fold(v) for v in b.value})
+        if b.op == "ne":
+            return _fold(b.value) not in values
+        if b.op in ("exists",) and b.value:
+            return True
+    low, high = _bounds(n)
+    if low is not None or high is not None:
+        b_low, b_high = _bounds(b)
+        if b_low is None and b_high is None:
+            return b.op == "exists" and bool(b.value)
+        ok_low = b_low is None or (low is not None and low >= b_low)
+        ok_high = b_high is None or (high is not None and high <= b_high)
+        return ok_low and ok_high
+    return False
+
+
+def _value_set(leaf: Leaf) -> set[Any] | None:
+    if leaf.op == "eq":
+        return {_fold(leaf.value)}
+    if leaf.op == "in":
+        return {_fold(v) for v in leaf.value}
+    return None
+
+
+def _bounds(leaf: Leaf) -> tuple[float | None, float | None]:
+    """Closed-interval approximation of a numeric leaf (strictness ignored: conservative)."""
+    v = leaf.value
+    if leaf.op == "between":
+        return float(v[0]), float(v[1])
+    if leaf.op in ("gt", "gte"):
+        return float(v) + (1e-9 if leaf.op == "gt" else 0.0), None
+    if leaf.op in ("lt", "lte"):
+        return None, float(v) - (1e-9 if leaf.op == "lt" else 0.0)
+    if leaf.op == "eq" and _number(v):
+        return float(v), float(v)
+    return None, None

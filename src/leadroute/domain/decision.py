@@ -1,0 +1,96 @@
+"""The Decision: what routing decided for one lead, and every step of why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from leadroute.domain.distribution import Candidate, PoolState
+
+
+class Outcome(StrEnum):
+    ROUTED = "routed"
+    HELD = "held"
+    UNROUTED = "unrouted"
+    REJECTED = "rejected"
+
+
+@dataclass(slots=True)
+class NodeTrace:
+    node: str
+    name: str
+    matched: bool
+    values: dict[str, Any]
+    action: str | None = None
+    result: str | None = None
+    pool: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"node": self.node, "name": self.name, "matched": self.matched,
+                                  "values": self.values}
+        if self.action:
+            record["action"] = self.action
+        if self.result:
+            record["result"] = self.result
+        if self.pool:
+            record["pool"] = self.pool
+            record["candidates"] = [c.as_record() for c in self.candidates]
+        return record
+
+
+@dataclass(slots=True)
+class Decision:
+    lead_id: str
+    outcome: Outcome
+    reason: str
+    decided_at: datetime
+    config_name: str = ""
+    config_hash: str = ""
+    config_seq: int | None = None
+    node: str | None = None
+    rep_id: str | None = None
+    queue: str | None = None
+    redirect_url: str | None = None
+    message: str | None = None
+    booking_link: str | None = None
+    how: str | None = None
+    nodes: list[NodeTrace] = field(default_factory=list)
+    account: dict[str, Any] | None = None
+    pool: str | None = None
+    pool_state: PoolState | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    supersedes: int | None = None
+
+    @property
+    def assigned(self) -> bool:
+        return self.rep_id is not None
+
+    def as_record(self) -> dict[str, Any]:
+        """The permanent, JSON-ready decision record."""
+        return {
+            "lead_id": self.lead_id,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "decided_at": self.decided_at.isoformat(),
+            "config": {"name": self.config_name, "hash": self.config_hash,
+                       "seq": self.config_seq},
+            "route": self.node,
+            "rep": self.rep_id,
+            "queue": self.queue,
+            "redirect_url": self.redirect_url,
+            "message": self.message,
+            "booking_link": self.booking_link,
+            "how": self.how,
+            "pool": self.pool,
+            "account": self.account,
+            "nodes": [n.as_record() for n in self.nodes],
+            "timings": self.timings,
+            "supersedes": self.supersedes,
+        }
+
+
+def rejected(lead_id: str, reason: str, at: datetime) -> Decision:
+    return Decision(lead_id=lead_id, outcome=Outcome.REJECTED, reason=reason, decided_at=at)

@@ -1,0 +1,185 @@
+"""The router: walks the flow for one lead, first match wins, and returns a Decision.
+
+No I/O of its own: fairness state and workloads come through the `RoutingState` port, the time
+comes in as an argument, and the caller persists what the Decision says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from leadroute.domain.conditions import getter
+from leadroute.domain.config import Action, ActionKind, Node, RoutingConfig
+from leadroute.domain.decision import Decision, NodeTrace, Outcome
+from leadroute.domain.distribution import Pick, RepLoad, pick, unavailable
+from leadroute.domain.lead import Lead
+from leadroute.domain.org import Account, Org
+from leadroute.ports import RoutingState
+
+_NO_LOAD = RepLoad()
+
+
+class Router:
+    """A compiled config bound to an org snapshot."""
+
+    def __init__(self, config: RoutingConfig, org: Org) -> None:
+        self.config = config
+        self.org = org
+        self._value_getters: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {
+            node.id: tuple((name, getter(name)) for name in node.condition.fields)
+            for node in config.nodes
+        }
+
+    def context(self, lead: Lead, account: Account | None = None) -> dict[str, Any]:
+        """The data conditions see: lead fields plus derived fields and the matched account."""
+        data = dict(lead.fields)
+        data["id"] = lead.id
+        if lead.channel and not data.get("channel"):
+            data["channel"] = lead.channel
+        if lead.source and not data.get("lead_source"):
+            data["lead_source"] = lead.source
+        if "email_domain" not in data:
+            data["email_domain"] = lead.email_domain
+        if "segment" not in data:
+            data["segment"] = self.org.segment_of(data)
+        data["account"] = account.as_fields() if account is not None else None
+        return data
+
+    def route(
+        self,
+        lead: Lead,
+        *,
+        now: datetime,
+        state: RoutingState,
+        account: Account | None = None,
+        exclude: frozenset[str] = frozenset(),
+        data: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        data = data if data is not None else self.context(lead, account)
+        decision = Decision(lead_id=lead.id, outcome=Outcome.UNROUTED, reason="",
+                            decided_at=now, config_name=self.config.name,
+                            config_hash=self.config.content_hash,
+                            account=data.get("account"))
+        for node in self.config.nodes:
+            matched = node.condition.test(data)
+            values = {name: get(data) for name, get in self._value_getters[node.id]}
+            trace = NodeTrace(node.id, node.name, matched, values)
+            decision.nodes.append(trace)
+            if not matched:
+                continue
+            trace.action = node.action.describe()
+            if self._act(node, data, account, now, state, exclude, decision, trace):
+                decision.node = node.id
+                return decision
+        decision.outcome = Outcome.UNROUTED
+        last = decision.nodes[-1].result if decision.nodes else None
+        decision.reason = f"fallback could not place the lead: {last or 'no node matched'}"
+        return decision
+
+    def _act(self, node: Node, data: Mapping[str, Any], account: Account | None, now: datetime,
+             state: RoutingState, exclude: frozenset[str], decision: Decision,
+             trace: NodeTrace) -> bool:
+        """Carry out a matched node's action on the decision; False means fall through."""
+        action = node.action
+        match action.kind:
+            case ActionKind.QUEUE:
+                decision.outcome, decision.queue = Outcome.ROUTED, action.queue
+                decision.redirect_url, decision.message = action.redirect_url, action.message
+                decision.reason = f"{node.name}: sent to queue {action.queue}"
+                decision.how = "queue"
+                trace.result = f"queued in {action.queue}"
+                return True
+            case ActionKind.HOLD:
+                decision.outcome = Outcome.HELD
+                decision.reason = f"{node.name}: held ({action.reason})"
+                decision.how = "hold"
+                trace.result = f"held: {action.reason}"
+                return True
+            case ActionKind.ASSIGN_OWNER | ActionKind.ASSIGN:
+                return self._assign_direct(node, action, account, now, exclude, decision, trace)
+            case ActionKind.DISTRIBUTE:
+                return self._distribute(node, action, data, now, state, exclude, decision, trace)
+        return False  # pragma: no cover - every kind handled above
+
+    def _assign_direct(self, node: Node, action: Action, account: Account | None, now: datetime,
+                       exclude: frozenset[str], decision: Decision, trace: NodeTrace) -> bool:
+        if action.kind is ActionKind.ASSIGN:
+            rep_id, how = action.rep, "named rep"
+        else:
+            rep_id, how = self._owner_of(account, action.follow_parent)
+            if rep_id is None:
+                trace.result = "fell through: " + (how or "no account owner")
+                return False
+        rep = self.org.reps.get(rep_id or "")
+        why = unavailable(rep, now, _NO_LOAD, hours=False, caps=False)
+        if why is None and rep_id in exclude:
+            why = ("previous owner", "owned this lead before")  # type: ignore[assignment]
+        if why is not None:
+            detail = f"{rep_id} is {why[0]} ({why[1]})"
+            if action.if_unavailable == "hold":
+                decision.outcome = Outcome.HELD
+                decision.reason = f"{node.name}: held because {detail}"
+                trace.result = f"held: {detail}"
+                return True
+            if action.if_unavailable == "fall_through":
+                trace.result = f"fell through: {detail}"
+                return False
+        assert rep_id is not None
+        self._assign(decision, rep_id, how or "account owner", f"{node.name}: {how} {rep_id}")
+        trace.result = f"assigned to {rep_id}"
+        return True
+
+    def _owner_of(self, account: Account | None, follow_parent: bool) -> tuple[str | None, str]:
+        if account is None:
+            return None, "no matched account"
+        if account.owner_id:
+            return account.owner_id, "account owner"
+        if follow_parent and account.parent_id:
+            parent = self.org.accounts.get(account.parent_id)
+            if parent is not None and parent.owner_id:
+                return parent.owner_id, "parent account owner"
+        return None, f"account {account.id} has no owner"
+
+    def _distribute(self, node: Node, action: Action, data: Mapping[str, Any], now: datetime,
+                    state: RoutingState, exclude: frozenset[str], decision: Decision,
+                    trace: NodeTrace) -> bool:
+        pool = self.config.pools[action.pool or ""]
+        trace.pool = pool.id
+        account_key = sticky_key(data)
+        sticky = state.sticky_rep(pool.id, account_key) if pool.sticky and account_key else None
+        loads = state.loads(pool.members, now)
+        result: Pick = pick(pool, self.org, state.pool_state(pool.id), loads, now,
+                            sticky_rep=sticky, exclude=exclude)
+        trace.candidates = result.candidates
+        if result.chosen is None:
+            if action.if_unavailable == "hold":
+                decision.outcome = Outcome.HELD
+                decision.reason = f"{node.name}: held, nobody available in pool {pool.id}"
+                trace.result = "held: nobody available"
+                return True
+            trace.result = f"fell through: nobody available in pool {pool.id}"
+            return False
+        decision.pool, decision.pool_state = pool.id, result.state
+        self._assign(decision, result.chosen, f"{pool.method.replace('_', ' ')}, {result.how}",
+                     f"{node.name}: {result.chosen} from pool {pool.id} ({result.how})")
+        trace.result = f"assigned to {result.chosen}"
+        return True
+
+    def _assign(self, decision: Decision, rep_id: str, how: str, reason: str) -> None:
+        decision.outcome = Outcome.ROUTED
+        decision.rep_id = rep_id
+        decision.how = how
+        decision.reason = reason
+        rep = self.org.reps.get(rep_id)
+        decision.booking_link = rep.booking_link if rep else None
+
+
+def sticky_key(data: Mapping[str, Any]) -> str | None:
+    """What ties leads of one company together: the matched account, else the email domain."""
+    account = data.get("account")
+    if isinstance(account, Mapping) and account.get("id"):
+        return f"account:{account['id']}"
+    domain = data.get("domain") or (None if data.get("free_email") else data.get("email_domain"))
+    return f"domain:{str(domain).lower()}" if domain else None
