@@ -23,13 +23,15 @@ class NodeTrace:
     name: str
     matched: bool
     values: dict[str, Any]
+    condition: str = ""
     action: str | None = None
     result: str | None = None
     pool: str | None = None
     candidates: tuple[Candidate, ...] = ()
 
     def as_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"node": self.node, "name": self.name, "matched": self.matched,
+        record: dict[str, Any] = {"node": self.node, "name": self.name,
+                                  "condition": self.condition, "matched": self.matched,
                                   "values": self.values}
         if self.action:
             record["action"] = self.action

@@ -65,7 +65,7 @@ class Router:
         for node in self.config.nodes:
             matched = node.condition.test(data)
             values = {name: get(data) for name, get in self._value_getters[node.id]}
-            trace = NodeTrace(node.id, node.name, matched, values)
+            trace = NodeTrace(node.id, node.name, matched, values, node.condition.text)
             decision.nodes.append(trace)
             if not matched:
                 continue

@@ -1,0 +1,512 @@
+"""The SQL store: org, configs, leads, decisions and fairness state.
+
+One class, one SQLAlchemy engine. Routing runs inside a `RoutingSession`: a transaction that
+locks the pools' state rows (PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE), serves
+the router's `RoutingState` reads from memory and writes every decision with its state changes
+in the same commit, so several processes never assign one lead twice or break fairness.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import NullPool
+
+from leadroute.adapters import orgfile
+from leadroute.adapters.store import tables as t
+from leadroute.domain.decision import Decision, Outcome
+from leadroute.domain.distribution import PoolState, RepLoad
+from leadroute.domain.lead import Lead
+from leadroute.domain.org import Org, RepStatus, build_org, local_periods
+
+OPEN = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLead:
+    lead: Lead
+    status: str
+    owner_id: str | None
+    queue: str | None
+    reason: str | None
+    batch_id: str | None
+    row_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    id: int
+    lead_id: str
+    outcome: str
+    rep_id: str | None
+    queue: str | None
+    node: str | None
+    reason: str
+    decided_at: datetime
+    record: dict[str, Any]
+    current: bool
+    supersedes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConfig:
+    seq: int
+    hash: str
+    name: str
+    document: dict[str, Any]
+    source: str
+    active: bool
+    created_at: datetime
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """All persistence of leadroute, on SQLite or PostgreSQL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = _make_engine(url, echo=echo)
+        self.dialect = self.engine.dialect.name
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location",
+                            str(resources.files("leadroute").joinpath("migrations")))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- org -------------------------------------------------------------------------------
+
+    def save_org(self, org: Org, *, replace: bool = False) -> None:
+        """Upsert every rep, team, territory, segment and account of `org`."""
+        now = _now()
+        with self.engine.begin() as conn:
+            if replace:
+                for table in (t.reps, t.teams, t.territories, t.segments, t.accounts):
+                    conn.execute(table.delete())
+            self._upsert(conn, t.reps, [
+                {"id": r.id, "status": r.status.value, "doc": orgfile.rep_to_doc(r),
+                 "updated_at": now} for r in org.reps.values()], ["id"])
+            for table, docs in (
+                (t.teams, [orgfile.team_to_doc(x) for x in org.teams.values()]),
+                (t.territories, [orgfile.territory_to_doc(x) for x in org.territories.values()]),
+                (t.segments, [orgfile.segment_to_doc(x) for x in org.segments.values()]),
+            ):
+                self._upsert(conn, table, [{"id": d["id"], "doc": d} for d in docs], ["id"])
+            self._upsert(conn, t.accounts, [
+                {"id": a.id, "domain": a.domain, "name": a.name, "owner_id": a.owner_id,
+                 "doc": orgfile.account_to_doc(a)} for a in org.accounts.values()], ["id"])
+
+    def load_org(self) -> Org:
+        with self.engine.connect() as conn:
+            return build_org(
+                reps=[orgfile.rep_from_doc(d) for d in
+                      conn.scalars(select(t.reps.c.doc).order_by(t.reps.c.id))],
+                teams=[orgfile.team_from_doc(d) for d in
+                       conn.scalars(select(t.teams.c.doc).order_by(t.teams.c.id))],
+                territories=[orgfile.territory_from_doc(d) for d in
+                             conn.scalars(select(t.territories.c.doc)
+                                          .order_by(t.territories.c.id))],
+                segments=[orgfile.segment_from_doc(d) for d in
+                          conn.scalars(select(t.segments.c.doc).order_by(t.segments.c.id))],
+                accounts=[orgfile.account_from_doc(d) for d in
+                          conn.scalars(select(t.accounts.c.doc).order_by(t.accounts.c.id))],
+            )
+
+    def set_rep_status(self, rep_id: str, status: RepStatus) -> bool:
+        with self.engine.begin() as conn:
+            doc = conn.scalar(select(t.reps.c.doc).where(t.reps.c.id == rep_id))
+            if doc is None:
+                return False
+            doc = {**doc, "status": status.value}
+            conn.execute(update(t.reps).where(t.reps.c.id == rep_id)
+                         .values(status=status.value, doc=doc, updated_at=_now()))
+            return True
+
+    # -- configs ---------------------------------------------------------------------------
+
+    def save_config(self, *, content_hash: str, name: str, document: Mapping[str, Any],
+                    source: str, activate: bool = False) -> int:
+        """Store a config version once per content hash; return its sequence number."""
+        with self.engine.begin() as conn:
+            seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.hash == content_hash))
+            if seq is None:
+                seq = conn.execute(t.configs.insert().values(
+                    hash=content_hash, name=name, document=dict(document), source=source,
+                    created_at=_now(), active=False)).inserted_primary_key[0]
+            if activate:
+                conn.execute(update(t.configs).where(t.configs.c.active).values(active=False))
+                conn.execute(update(t.configs).where(t.configs.c.seq == seq)
+                             .values(active=True, activated_at=_now()))
+            return int(seq)
+
+    def config(self, seq: int | None = None) -> StoredConfig | None:
+        """A config by sequence number, or the active one."""
+        query = select(t.configs)
+        query = query.where(t.configs.c.seq == seq) if seq is not None else query.where(
+            t.configs.c.active)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return StoredConfig(row["seq"], row["hash"], row["name"], row["document"],
+                            row["source"], bool(row["active"]), _aware(row["created_at"]))
+
+    def configs(self) -> list[StoredConfig]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.configs).order_by(t.configs.c.seq)).mappings().all()
+        return [StoredConfig(r["seq"], r["hash"], r["name"], r["document"], r["source"],
+                             bool(r["active"]), _aware(r["created_at"])) for r in rows]
+
+    # -- leads -----------------------------------------------------------------------------
+
+    def add_leads(self, leads: Sequence[Lead], *, batch_id: str | None = None,
+                  rows: Sequence[int | None] | None = None) -> set[str]:
+        """Insert new leads (status new); return the ids that were already stored."""
+        if not leads:
+            return set()
+        ids = [lead.id for lead in leads]
+        with self.engine.begin() as conn:
+            existing = set(conn.scalars(select(t.leads.c.id).where(t.leads.c.id.in_(ids))))
+            now = _now()
+            fresh = [
+                {"id": lead.id, "data": dict(lead.fields), "source": lead.source,
+                 "channel": lead.channel, "received_at": lead.received_at or now,
+                 "status": "new", "batch_id": batch_id,
+                 "row_number": rows[i] if rows else None, "updated_at": now}
+                for i, lead in enumerate(leads) if lead.id not in existing
+            ]
+            if fresh:
+                conn.execute(self._insert(t.leads).on_conflict_do_nothing(), fresh)
+        return existing
+
+    def add_rejections(self, items: Sequence[tuple[str, int | None, str, Mapping[str, Any]]],
+                       *, batch_id: str | None = None) -> None:
+        """Keep rejected input rows: (lead id, row number, reason, raw data)."""
+        if not items:
+            return
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(self._insert(t.leads).on_conflict_do_nothing(), [
+                {"id": lead_id, "data": dict(raw), "source": None, "channel": None,
+                 "received_at": now, "status": Outcome.REJECTED.value, "reason": reason,
+                 "batch_id": batch_id, "row_number": row, "updated_at": now}
+                for lead_id, row, reason, raw in items])
+
+    def lead(self, lead_id: str) -> StoredLead | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.leads).where(t.leads.c.id == lead_id)).mappings().first()
+        return _stored_lead(row) if row is not None else None
+
+    def leads(self, *, status: str | None = None, owner_id: str | None = None,
+              batch_id: str | None = None, limit: int | None = None) -> list[StoredLead]:
+        query = select(t.leads).order_by(t.leads.c.received_at, t.leads.c.id)
+        if status is not None:
+            query = query.where(t.leads.c.status == status)
+        if owner_id is not None:
+            query = query.where(t.leads.c.owner_id == owner_id)
+        if batch_id is not None:
+            query = query.where(t.leads.c.batch_id == batch_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_stored_lead(r) for r in conn.execute(query).mappings()]
+
+    def statuses(self, lead_ids: Sequence[str]) -> Counter[str]:
+        """How many of these leads are in each status."""
+        counts: Counter[str] = Counter()
+        with self.engine.connect() as conn:
+            for start in range(0, len(lead_ids), 500):
+                part = list(lead_ids[start:start + 500])
+                query = select(t.leads.c.status, func.count()).where(
+                    t.leads.c.id.in_(part)).group_by(t.leads.c.status)
+                for status, n in conn.execute(query):
+                    counts[status] += int(n)
+        return counts
+
+    def lead_counts(self, *, batch_id: str | None = None) -> dict[str, int]:
+        query = select(t.leads.c.status, func.count()).group_by(t.leads.c.status)
+        if batch_id is not None:
+            query = query.where(t.leads.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            return {status: int(n) for status, n in conn.execute(query)}
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def decisions(self, lead_id: str) -> list[StoredDecision]:
+        """Every decision for a lead, oldest first (re-routes keep the earlier records)."""
+        query = select(t.decisions).where(t.decisions.c.lead_id == lead_id).order_by(
+            t.decisions.c.id)
+        with self.engine.connect() as conn:
+            return [_stored_decision(r) for r in conn.execute(query).mappings()]
+
+    def decisions_since(self, since: datetime | None = None, *,
+                        current_only: bool = True) -> Iterator[StoredDecision]:
+        query = select(t.decisions).order_by(t.decisions.c.id)
+        if since is not None:
+            query = query.where(t.decisions.c.decided_at >= since)
+        if current_only:
+            query = query.where(t.decisions.c.is_current)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query.execution_options(yield_per=2000)).mappings():
+                yield _stored_decision(row)
+
+    # -- routing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def routing_session(self, org: Org, pool_ids: Iterable[str],
+                        config_seq: int | None) -> Iterator[RoutingSession]:
+        """A transaction holding the pools' locks; commits every recorded decision at exit."""
+        with self.engine.begin() as conn:
+            session = RoutingSession(self, conn, org, sorted(set(pool_ids)), config_seq)
+            yield session
+            session.flush()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert(table) if self.dialect == "postgresql"
+                else sqlite.insert(table))
+
+    def _upsert(self, conn: Connection, table: Any, rows: list[dict[str, Any]],
+                keys: list[str]) -> None:
+        if not rows:
+            return
+        stmt = self._insert(table)
+        columns = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=columns), rows)
+
+
+class RoutingSession:
+    """Implements the RoutingState port within one locked transaction."""
+
+    def __init__(self, store: Store, conn: Connection, org: Org, pool_ids: list[str],
+                 config_seq: int | None) -> None:
+        self.store, self.conn, self.org, self.config_seq = store, conn, org, config_seq
+        now = _now()
+        self._pools: dict[str, PoolState] = {}
+        if pool_ids:
+            conn.execute(store._insert(t.pool_state).on_conflict_do_nothing(), [
+                {"pool_id": p, "fairness_window": "", "credits": {}, "counts": {},
+                 "updated_at": now} for p in pool_ids])
+            query = select(t.pool_state).where(t.pool_state.c.pool_id.in_(pool_ids)).order_by(
+                t.pool_state.c.pool_id)
+            if store.dialect == "postgresql":
+                query = query.with_for_update()
+            for row in conn.execute(query).mappings():
+                self._pools[row["pool_id"]] = PoolState(row["fairness_window"],
+                                                        row["credits"], row["counts"])
+        self._dirty_pools: set[str] = set()
+        self._counters: dict[tuple[str, str], int] = {}
+        self._counter_delta: dict[tuple[str, str], int] = {}
+        self._sticky: dict[tuple[str, str], str | None] = {}
+        self._sticky_new: dict[tuple[str, str], str] = {}
+        self._decision_rows: list[dict[str, Any]] = []
+        self._lead_updates: list[dict[str, Any]] = []
+        self._superseded: list[str] = []
+
+    # RoutingState -------------------------------------------------------------------------
+
+    def pool_state(self, pool_id: str) -> PoolState:
+        return self._pools.get(pool_id) or PoolState()
+
+    def loads(self, rep_ids: Sequence[str], now: datetime) -> Mapping[str, RepLoad]:
+        wanted: dict[str, dict[str, str]] = {}
+        for rep_id in rep_ids:
+            rep = self.org.reps.get(rep_id)
+            if rep is not None:
+                wanted[rep_id] = local_periods(rep.local(now))
+        self._load_counters([(r, k) for r, keys in wanted.items()
+                             for k in (*keys.values(), OPEN)])
+        return {
+            rep_id: RepLoad(
+                day=self._counters[(rep_id, keys["day"])],
+                week=self._counters[(rep_id, keys["week"])],
+                month=self._counters[(rep_id, keys["month"])],
+                open=self._counters[(rep_id, OPEN)],
+            )
+            for rep_id, keys in wanted.items()
+        }
+
+    def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
+        key = (pool_id, account_key)
+        if key not in self._sticky:
+            self._sticky[key] = self.conn.scalar(select(t.sticky.c.rep_id).where(
+                t.sticky.c.pool_id == pool_id, t.sticky.c.account_key == account_key))
+        return self._sticky[key]
+
+    # recording ----------------------------------------------------------------------------
+
+    def claim(self, limit: int, *, batch_id: str | None = None,
+              lead_ids: Sequence[str] | None = None) -> list[Lead]:
+        """Take up to `limit` leads waiting to be routed, skipping ones others hold."""
+        query = select(t.leads).where(t.leads.c.status == "new").order_by(
+            t.leads.c.received_at, t.leads.c.id).limit(limit)
+        if batch_id is not None:
+            query = query.where(t.leads.c.batch_id == batch_id)
+        if lead_ids is not None:
+            query = query.where(t.leads.c.id.in_(list(lead_ids)))
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_stored_lead(r).lead for r in self.conn.execute(query).mappings()]
+
+    def record(self, decision: Decision, *, account_key: str | None = None,
+               previous_owner: str | None = None) -> None:
+        """Queue a decision and its state changes for this session's commit."""
+        decision.config_seq = self.config_seq
+        if decision.pool is not None and decision.pool_state is not None:
+            self._pools[decision.pool] = decision.pool_state
+            self._dirty_pools.add(decision.pool)
+            if account_key and decision.rep_id:
+                self._sticky[(decision.pool, account_key)] = decision.rep_id
+                self._sticky_new[(decision.pool, account_key)] = decision.rep_id
+        if decision.rep_id is not None:
+            rep = self.org.reps.get(decision.rep_id)
+            keys = list(local_periods(rep.local(decision.decided_at)).values()) if rep else []
+            for key in (*keys, OPEN):
+                self._bump(decision.rep_id, key, 1)
+        if previous_owner is not None:
+            self._bump(previous_owner, OPEN, -1)
+        if decision.supersedes is not None:
+            self._superseded.append(decision.lead_id)
+        self._decision_rows.append({
+            "lead_id": decision.lead_id, "config_seq": decision.config_seq,
+            "outcome": decision.outcome.value, "node": decision.node,
+            "rep_id": decision.rep_id, "queue": decision.queue, "reason": decision.reason,
+            "decided_at": decision.decided_at, "record": decision.as_record(),
+            "supersedes": decision.supersedes, "is_current": True,
+        })
+        self._lead_updates.append({
+            "b_id": decision.lead_id, "status": decision.outcome.value,
+            "owner_id": decision.rep_id, "queue": decision.queue, "reason": decision.reason,
+            "updated_at": decision.decided_at,
+        })
+
+    def _bump(self, rep_id: str, key: str, delta: int) -> None:
+        self._load_counters([(rep_id, key)])
+        self._counters[(rep_id, key)] += delta
+        self._counter_delta[(rep_id, key)] = self._counter_delta.get((rep_id, key), 0) + delta
+
+    def _load_counters(self, keys: Sequence[tuple[str, str]]) -> None:
+        missing = [k for k in keys if k not in self._counters]
+        if not missing:
+            return
+        for key in missing:
+            self._counters[key] = 0
+        reps = {r for r, _ in missing}
+        periods = {p for _, p in missing}
+        query = select(t.rep_counters).where(t.rep_counters.c.rep_id.in_(reps),
+                                             t.rep_counters.c.period.in_(periods))
+        for row in self.conn.execute(query).mappings():
+            key = (row["rep_id"], row["period"])
+            if key in self._counters and key in missing:
+                self._counters[key] = int(row["count"])
+
+    def flush(self) -> None:
+        """Write everything recorded so far (inside the session's transaction)."""
+        conn, store, now = self.conn, self.store, _now()
+        if self._superseded:
+            conn.execute(update(t.decisions).where(t.decisions.c.lead_id.in_(self._superseded),
+                                                   t.decisions.c.is_current)
+                         .values(is_current=False))
+            self._superseded = []
+        if self._decision_rows:
+            conn.execute(t.decisions.insert(), self._decision_rows)
+            self._decision_rows = []
+        if self._lead_updates:
+            conn.execute(
+                update(t.leads).where(t.leads.c.id == bindparam("b_id")).values(
+                    status=bindparam("status"), owner_id=bindparam("owner_id"),
+                    queue=bindparam("queue"), reason=bindparam("reason"),
+                    updated_at=bindparam("updated_at")),
+                self._lead_updates)
+            self._lead_updates = []
+        if self._dirty_pools:
+            rows = [{"pool_id": p, "fairness_window": self._pools[p].window,
+                     "credits": dict(self._pools[p].credits),
+                     "counts": dict(self._pools[p].counts), "updated_at": now}
+                    for p in sorted(self._dirty_pools)]
+            store._upsert(conn, t.pool_state, rows, ["pool_id"])
+            self._dirty_pools = set()
+        if self._counter_delta:
+            stmt = store._insert(t.rep_counters)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["rep_id", "period"],
+                set_={"count": t.rep_counters.c.count + stmt.excluded.count}),
+                [{"rep_id": r, "period": p, "count": d}
+                 for (r, p), d in sorted(self._counter_delta.items())])
+            self._counter_delta = {}
+        if self._sticky_new:
+            store._upsert(conn, t.sticky, [
+                {"pool_id": p, "account_key": k, "rep_id": r, "updated_at": now}
+                for (p, k), r in sorted(self._sticky_new.items())], ["pool_id", "account_key"])
+            self._sticky_new = {}
+
+
+def _stored_lead(row: Mapping[str, Any]) -> StoredLead:
+    lead = Lead(id=row["id"], fields=row["data"], source=row["source"], channel=row["channel"],
+                received_at=_aware(row["received_at"]))
+    return StoredLead(lead, row["status"], row["owner_id"], row["queue"], row["reason"],
+                      row["batch_id"], row["row_number"])
+
+
+def _stored_decision(row: Mapping[str, Any]) -> StoredDecision:
+    return StoredDecision(row["id"], row["lead_id"], row["outcome"], row["rep_id"],
+                          row["queue"], row["node"], row["reason"], _aware(row["decided_at"]),
+                          row["record"], bool(row["is_current"]), row["supersedes"])
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, poolclass=NullPool if ":memory:" not in url
+                               else None)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)

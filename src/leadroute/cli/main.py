@@ -1,0 +1,376 @@
+"""`leadroute`: route leads by rules as code, and see why each lead went where it did."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadroute.adapters.leadfile import batch_id_for, read_leads
+from leadroute.adapters.orgfile import OrgFileError, load_org
+from leadroute.adapters.store.sql import Store
+from leadroute.cli import render
+from leadroute.domain.org import Org, RepStatus
+from leadroute.domain.schema import config_schema
+from leadroute.services.configs import LoadedConfig, load_config_file
+from leadroute.services.routing import RoutingService
+from leadroute.services.simulate import simulate
+from leadroute.settings import get_settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes open leads).")
+org_app = typer.Typer(help="Load and inspect the org: reps, teams, territories, accounts.")
+config_app = typer.Typer(help="Routing config versions: list, activate, show.")
+app.add_typer(rep_app, name="rep")
+app.add_typer(org_app, name="org")
+app.add_typer(config_app, name="config")
+
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="database URL (default: $LEADROUTE_DB or sqlite:///leadroute.db)")]
+
+
+def _store(db: str | None) -> Store:
+    store = Store(db or get_settings().db)
+    store.migrate()
+    return store
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _org(org_file: Path | None, store: Store | None) -> Org:
+    if org_file is not None:
+        try:
+            return load_org(org_file)
+        except OrgFileError as exc:
+            raise _fail(str(exc)) from None
+    if store is None:
+        return Org()
+    return store.load_org()
+
+
+def _print_problems(loaded: LoadedConfig) -> None:
+    for problem in loaded.problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        errors.print(f"[{style}]{problem}[/]", highlight=False)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Progress]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=False) as progress:
+        yield progress
+
+
+@app.command()
+def check(
+    config: Annotated[Path, typer.Argument(help="routing config YAML")],
+    org_file: Annotated[Path | None, typer.Option("--org", help="org YAML (else the store)")]
+    = None,
+    leads: Annotated[Path | None, typer.Option(help="CSV/JSONL of leads to dry-run")] = None,
+    db: DbOption = None,
+) -> None:
+    """Validate a config: errors at file:line, unreachable nodes, empty pools, unknown names."""
+    store = None if org_file else _store(db)
+    org = _org(org_file, store)
+    loaded = load_config_file(config, org)
+    _print_problems(loaded)
+    if not loaded.ok or loaded.config is None:
+        raise _fail(f"{config}: invalid, {sum(p.severity == 'error' for p in loaded.problems)} "
+                    "error(s)")
+    cfg = loaded.config
+    warnings = sum(p.severity == "warning" for p in loaded.problems)
+    console.print(f"[green]{config}: valid[/] ({len(cfg.nodes)} nodes, {len(cfg.pools)} pools, "
+                  f"hash {cfg.content_hash}, {warnings} warning(s))")
+    if leads is None:
+        return
+    rows = list(read_leads(leads, vocabulary=cfg.vocabulary))
+    good = [r.lead for r in rows if r.lead is not None]
+    now = datetime.now(UTC)
+    result = simulate(cfg, org, good, now=lambda lead: lead.received_at or now)
+    table = Table(title=f"Dry run of {len(rows)} leads from {leads}")
+    table.add_column("#", justify="right")
+    table.add_column("node")
+    table.add_column("action")
+    table.add_column("leads", justify="right")
+    for node in cfg.nodes:
+        count = result.nodes.get(node.id, 0)
+        style = "dim" if count == 0 else ""
+        table.add_row(str(node.index + 1), node.id + (" (fallback)" if node.fallback else ""),
+                      node.action.describe(), f"[{style}]{count}[/]" if style else str(count))
+    console.print(table)
+    unrouted = result.outcomes.get("unrouted", 0)
+    rejected = len(rows) - len(good)
+    console.print(f"{result.fell_to_fallback} leads fell to the fallback; {unrouted} unrouted; "
+                  f"{rejected} rejected rows; routed {result.outcomes.get('routed', 0)}, "
+                  f"held {result.outcomes.get('held', 0)}")
+    idle = [n.id for n in cfg.nodes if not result.nodes.get(n.id)]
+    if idle:
+        console.print(f"[yellow]nodes that took no lead: {', '.join(idle)}[/]")
+
+
+@app.command()
+def route(
+    leads: Annotated[Path, typer.Argument(help="CSV or JSON-lines file of leads")],
+    config: Annotated[Path | None, typer.Option(help="routing config YAML to activate")] = None,
+    org_file: Annotated[Path | None, typer.Option("--org", help="org YAML to load first")]
+    = None,
+    output: Annotated[Path | None, typer.Option(help="write decisions as JSON lines")] = None,
+    channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
+    db: DbOption = None,
+) -> None:
+    """Route a batch of leads, store every decision and print a summary per route and rep."""
+    if not leads.exists():
+        raise _fail(f"{leads}: no such file")
+    store = _store(db)
+    if org_file is not None:
+        store.save_org(_org(org_file, None))
+    service = RoutingService(store, chunk_size=get_settings().chunk_size)
+    org = store.load_org()
+    if config is not None:
+        loaded = load_config_file(config, org)
+        _print_problems(loaded)
+        if not loaded.ok or loaded.config is None:
+            raise _fail(f"{config}: invalid; nothing was routed")
+        seq = store.save_config(content_hash=loaded.config.content_hash,
+                                name=loaded.config.name, document=loaded.document,
+                                source=loaded.source, activate=True)
+        service.use(loaded.config, seq, org)
+    else:
+        try:
+            service.use_active()
+        except (LookupError, ValueError) as exc:
+            raise _fail(str(exc)) from None
+    batch_id = batch_id_for(leads)
+    rows = read_leads(leads, vocabulary=service.router.config.vocabulary, batch_id=batch_id,
+                      channel=channel)
+    out = output.open("w", encoding="utf-8") if output else None
+    try:
+        with _progress("routing") as progress:
+            task = progress.add_task(f"routing {leads.name}", total=None)
+            result = service.route_batch(
+                rows, batch_id=batch_id, output=out,
+                on_ingested=lambda n: progress.update(task, total=n),
+                progress=lambda n: progress.advance(task, n))
+    finally:
+        if out:
+            out.close()
+    render.summary(console, result, service.router.org)
+    if output:
+        console.print(f"decisions written to {output}")
+    if not result.adds_up:
+        raise typer.Exit(2)
+
+
+@app.command("route-pending")
+def route_pending(
+    limit: Annotated[int | None, typer.Option(help="route at most this many")] = None,
+    db: DbOption = None,
+) -> None:
+    """Route leads waiting in the store with the active config (safe to run in parallel)."""
+    store = _store(db)
+    service = RoutingService(store, chunk_size=get_settings().chunk_size)
+    try:
+        result = service.route_pending(limit=limit)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"routed {result.total} pending leads: "
+                  + ", ".join(f"{v} {k}" for k, v in sorted(result.outcomes.items())))
+
+
+@app.command()
+def explain(
+    lead: Annotated[str, typer.Argument(help="lead id")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the decision record")] = False,
+    history: Annotated[bool, typer.Option("--history", help="every decision, oldest first")]
+    = False,
+    db: DbOption = None,
+) -> None:
+    """Show why a lead went where it did: every node tried, values, reps skipped and why."""
+    store = _store(db)
+    stored = store.lead(lead)
+    records = store.decisions(lead)
+    if stored is None:
+        raise _fail(f"no lead '{lead}' in the store")
+    if not records:
+        message = f"lead '{lead}' is {stored.status}"
+        if stored.reason:
+            message += f": {stored.reason}"
+        if as_json:
+            console.print_json(json.dumps({"lead_id": lead, "outcome": stored.status,
+                                           "reason": stored.reason, "nodes": []}))
+            return
+        console.print(message)
+        return
+    shown = records if history else [r for r in records if r.current] or records[-1:]
+    if as_json:
+        payload = [r.record | {"decision_id": r.id, "current": r.current} for r in shown]
+        sys.stdout.write(json.dumps(payload if history else payload[0], indent=2,
+                                    default=str) + "\n")
+        return
+    for stored_decision in shown:
+        render.decision(console, stored_decision.record, current=stored_decision.current)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option(help="write to a file")] = None,
+) -> None:
+    """Print the JSON Schema of routing config files."""
+    text = json.dumps(config_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="where to write the sample")]
+    = Path("leadroute-demo"),
+    leads: Annotated[int, typer.Option(help="number of sample leads")] = 10_000,
+    template: Annotated[str, typer.Option(help="template to route with")] = "territory_segment",
+    db: DbOption = None,
+) -> None:
+    """Build a sample org and 10,000 leads, route them with a shipped template, show results."""
+    from leadroute.sample import write_sample
+    from leadroute.templates import template_path
+
+    directory.mkdir(parents=True, exist_ok=True)
+    files = write_sample(directory, leads=leads)
+    config_path = directory / "routing.yaml"
+    shutil.copyfile(template_path(template), config_path)
+    db_url = db
+    if db_url is None:
+        db_file = directory / "leadroute.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+        db_url = f"sqlite:///{db_file}"
+    console.print(f"Sample org and {leads:,} leads written to {directory}/ "
+                  f"({files.org.name}, {files.leads.name}); routing with {config_path}")
+    route(files.leads, config=config_path, org_file=files.org,
+          output=directory / "decisions.jsonl", channel=None, db=db_url)
+    some = _first_lead(db_url)
+    db_flag = "" if db else f" --db {db_url}"
+    console.print("\n[bold]What to try next[/]")
+    console.print(f"  leadroute explain {some}{db_flag}        why this lead went where it did")
+    console.print(f"  leadroute check {config_path} --org {files.org} --leads {files.leads}")
+    console.print(f"  leadroute rep deactivate REP_ID{db_flag}   hand a rep's open leads on")
+    console.print("  leadroute schema                     JSON Schema for config files")
+
+
+def _first_lead(db_url: str) -> str:
+    store = Store(db_url)
+    routed = store.leads(status="routed", limit=1)
+    return routed[0].lead.id if routed else "LEAD_ID"
+
+
+@rep_app.command("deactivate")
+def rep_deactivate(rep: str, db: DbOption = None) -> None:
+    """Deactivate a rep and re-route its open leads through the flow."""
+    service = RoutingService(_store(db))
+    try:
+        decisions = service.deactivate_rep(rep)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"{rep} deactivated; {len(decisions)} open leads re-routed")
+    for decision in decisions:
+        target = decision.rep_id or decision.queue or decision.outcome.value
+        console.print(f"  {decision.lead_id} → {target}  ({decision.reason})")
+
+
+def _set_status(rep: str, status: RepStatus, db: str | None) -> None:
+    if not _store(db).set_rep_status(rep, status):
+        raise _fail(f"unknown rep '{rep}'")
+    console.print(f"{rep} is now {status.value}")
+
+
+@rep_app.command("pause")
+def rep_pause(rep: str, db: DbOption = None) -> None:
+    """Pause a rep: no new leads until resumed; open leads stay."""
+    _set_status(rep, RepStatus.PAUSED, db)
+
+
+@rep_app.command("resume")
+def rep_resume(rep: str, db: DbOption = None) -> None:
+    """Resume a paused rep (no catch-up burst under the default absence policy)."""
+    _set_status(rep, RepStatus.ACTIVE, db)
+
+
+@org_app.command("load")
+def org_load(
+    file: Path,
+    replace: Annotated[bool, typer.Option(help="drop org rows not in the file")] = False,
+    db: DbOption = None,
+) -> None:
+    """Load reps, teams, territories, segments and accounts from YAML (and CSV) into the store."""
+    org = _org(file, None)
+    _store(db).save_org(org, replace=replace)
+    console.print(f"loaded {len(org.reps)} reps, {len(org.teams)} teams, "
+                  f"{len(org.territories)} territories, {len(org.segments)} segments, "
+                  f"{len(org.accounts)} accounts")
+
+
+@org_app.command("show")
+def org_show(db: DbOption = None) -> None:
+    """List reps with role, teams, status, weight and caps."""
+    org = _store(db).load_org()
+    table = Table(title=f"{len(org.reps)} reps")
+    for column in ("id", "name", "role", "teams", "time zone", "status", "weight", "caps"):
+        table.add_column(column)
+    for rep in org.reps.values():
+        caps = ", ".join(f"{k} {v}" for k, v in rep.caps.items()) or "—"
+        table.add_row(rep.id, rep.name, rep.role.value, ", ".join(rep.teams), rep.timezone,
+                      rep.status.value, f"{rep.weight:g}", caps)
+    console.print(table)
+
+
+@config_app.command("list")
+def config_list(db: DbOption = None) -> None:
+    """Every stored config version: sequence, hash, name, when, which is active."""
+    table = Table(title="Routing config versions")
+    for column in ("seq", "hash", "name", "created", "active"):
+        table.add_column(column)
+    for cfg in _store(db).configs():
+        table.add_row(str(cfg.seq), cfg.hash, cfg.name, f"{cfg.created_at:%Y-%m-%d %H:%M}",
+                      "[green]active[/]" if cfg.active else "")
+    console.print(table)
+
+
+@config_app.command("activate")
+def config_activate(file: Path, db: DbOption = None) -> None:
+    """Validate a config against the stored org and make it the active version."""
+    store = _store(db)
+    loaded = load_config_file(file, store.load_org())
+    _print_problems(loaded)
+    if not loaded.ok or loaded.config is None:
+        raise _fail(f"{file}: invalid; the active config is unchanged")
+    seq = store.save_config(content_hash=loaded.config.content_hash, name=loaded.config.name,
+                            document=loaded.document, source=loaded.source, activate=True)
+    console.print(f"activated {loaded.config.name} as version #{seq} "
+                  f"(hash {loaded.config.content_hash})")
+
+
+@config_app.command("show")
+def config_show(seq: Annotated[int | None, typer.Argument()] = None, db: DbOption = None) -> None:
+    """Print a stored config version (default: the active one)."""
+    stored = _store(db).config(seq)
+    if stored is None:
+        raise _fail("no such config version")
+    sys.stdout.write(stored.source)

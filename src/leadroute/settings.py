@@ -1,0 +1,16 @@
+"""Typed settings, read from the environment (LEADROUTE_*) when asked for."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADROUTE_")
+
+    db: str = "sqlite:///leadroute.db"
+    chunk_size: int = 500
+
+
+def get_settings() -> Settings:
+    return Settings()
