@@ -212,11 +212,12 @@ class RoutingService:
             self.use(self._router.config, self._seq or 0)  # reload the org with the new status
         router = self.router
         open_leads = self.store.leads(status=Outcome.ROUTED.value, owner_id=rep_id)
+        histories = {s.lead.id: self.store.decisions(s.lead.id) for s in open_leads}
         decisions = []
         with self.store.routing_session(router.org, list(router.config.pools),
                                         self._seq) as session:
             for stored in open_leads:
-                history = self.store.decisions(stored.lead.id)
+                history = histories[stored.lead.id]
                 previous = frozenset(d.rep_id for d in history if d.rep_id)
                 current = next((d.id for d in reversed(history) if d.current), None)
                 decisions.append(self._route_one(session, stored.lead, exclude=previous,

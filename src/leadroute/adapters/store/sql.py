@@ -101,7 +101,7 @@ class Store:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location",
                             str(resources.files("leadroute").joinpath("migrations")))
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
@@ -113,7 +113,7 @@ class Store:
     def save_org(self, org: Org, *, replace: bool = False) -> None:
         """Upsert every rep, team, territory, segment and account of `org`."""
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if replace:
                 for table in (t.reps, t.teams, t.territories, t.segments, t.accounts):
                     conn.execute(table.delete())
@@ -147,7 +147,7 @@ class Store:
             )
 
     def set_rep_status(self, rep_id: str, status: RepStatus) -> bool:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             doc = conn.scalar(select(t.reps.c.doc).where(t.reps.c.id == rep_id))
             if doc is None:
                 return False
@@ -161,7 +161,7 @@ class Store:
     def save_config(self, *, content_hash: str, name: str, document: Mapping[str, Any],
                     source: str, activate: bool = False) -> int:
         """Store a config version once per content hash; return its sequence number."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.hash == content_hash))
             if seq is None:
                 seq = conn.execute(t.configs.insert().values(
@@ -199,7 +199,7 @@ class Store:
         if not leads:
             return set()
         ids = [lead.id for lead in leads]
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             existing = set(conn.scalars(select(t.leads.c.id).where(t.leads.c.id.in_(ids))))
             now = _now()
             fresh = [
@@ -219,7 +219,7 @@ class Store:
         if not items:
             return
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(self._insert(t.leads).on_conflict_do_nothing(), [
                 {"id": lead_id, "data": dict(raw), "source": None, "channel": None,
                  "received_at": now, "status": Outcome.REJECTED.value, "reason": reason,
@@ -290,12 +290,20 @@ class Store:
     def routing_session(self, org: Org, pool_ids: Iterable[str],
                         config_seq: int | None) -> Iterator[RoutingSession]:
         """A transaction holding the pools' locks; commits every recorded decision at exit."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             session = RoutingSession(self, conn, org, sorted(set(pool_ids)), config_seq)
             yield session
             session.flush()
 
     # -- helpers ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (on SQLite it takes the write lock at once: BEGIN IMMEDIATE)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(leadroute_write=True)
+            with conn.begin():
+                yield conn
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert(table) if self.dialect == "postgresql"
@@ -506,7 +514,8 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            write = conn.get_execution_options().get("leadroute_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
