@@ -8,7 +8,7 @@ from datetime import datetime
 
 from leadroute.domain.decision import Decision
 from leadroute.domain.distribution import PoolState, RepLoad
-from leadroute.domain.org import Org, local_periods
+from leadroute.domain.org import Org, periods_at, periods_of_minute
 
 
 class MemoryRoutingState:
@@ -26,11 +26,12 @@ class MemoryRoutingState:
 
     def loads(self, rep_ids: Sequence[str], now: datetime) -> Mapping[str, RepLoad]:
         result = {}
+        minute = now.replace(second=0, microsecond=0)
         for rep_id in rep_ids:
             rep = self.org.reps.get(rep_id)
             if rep is None:
                 continue
-            keys = local_periods(rep.local(now))
+            keys = periods_of_minute(rep.timezone, minute)
             result[rep_id] = RepLoad(
                 day=self.counters[(rep_id, keys["day"])],
                 week=self.counters[(rep_id, keys["week"])],
@@ -53,7 +54,7 @@ class MemoryRoutingState:
             return
         rep = self.org.reps.get(rep_id)
         if rep is not None:
-            for key in local_periods(rep.local(decision.decided_at)).values():
+            for key in periods_at(rep.timezone, decision.decided_at).values():
                 self.counters[(rep_id, key)] += 1
         self.open[rep_id] += 1
 

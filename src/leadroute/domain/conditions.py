@@ -309,7 +309,16 @@ class ConditionCompiler:
 
         def in_territory(d: Data) -> bool:
             country, state, postal = d.get("country"), d.get("state"), d.get("postal_code")
-            return any(t.contains(country, state, postal) for t in territories)
+            for territory in territories:
+                if territory.contains(country, state, postal):
+                    return True
+            return False
+
+        if len(territories) == 1:
+            only = territories[0]
+
+            def in_territory(d: Data) -> bool:
+                return only.contains(d.get("country"), d.get("state"), d.get("postal_code"))
 
         leaf = Leaf("territory", "in", ids)
         return Condition(in_territory, f"territory in {', '.join(ids)}",
@@ -354,7 +363,10 @@ class ConditionCompiler:
         tests = tuple(c.test for c in children)
 
         def any_test(d: Data) -> bool:
-            return any(t(d) for t in tests)
+            for test in tests:
+                if test(d):
+                    return True
+            return False
 
         return Condition(any_test, " or ".join(f"({c.text})" for c in children),
                          _merge_fields(children), conjunctive=False)
@@ -376,7 +388,10 @@ def _and(tests: list[Test]) -> Test:
     frozen = tuple(tests)
 
     def every(d: Data) -> bool:
-        return all(t(d) for t in frozen)
+        for test in frozen:
+            if not test(d):
+                return False
+        return True
 
     return every
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,17 +18,27 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+Getter = Callable[[Mapping[str, Any]], Any]
+
+
 @dataclass(slots=True)
 class NodeTrace:
+    """One node tried. The values it compared are read from the lead's data when recorded."""
+
     node: str
     name: str
     matched: bool
-    values: dict[str, Any]
+    data: Mapping[str, Any]
+    getters: tuple[tuple[str, Getter], ...] = ()
     condition: str = ""
     action: str | None = None
     result: str | None = None
     pool: str | None = None
     candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {name: get(self.data) for name, get in self.getters}
 
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"node": self.node, "name": self.name,

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from leadroute.domain.config import Pool
-from leadroute.domain.org import Org, Rep, RepStatus, local_periods
+from leadroute.domain.org import Org, Rep, RepStatus, local_at_minute, periods_at
 
 
 class SkipReason(StrEnum):
@@ -92,30 +91,37 @@ _STILL_EARNING = frozenset(
      SkipReason.OVERLOADED})
 
 
+_NO_LOAD = RepLoad()
+
+
 def window_key(pool: Pool, now: datetime) -> str:
     if pool.fairness_window == "all":
         return "all"
-    return local_periods(now.astimezone(ZoneInfo(pool.timezone)))[pool.fairness_window]
+    return periods_at(pool.timezone, now)[pool.fairness_window]
 
 
 def unavailable(
     rep: Rep | None, now: datetime, load: RepLoad, *, hours: bool = True, caps: bool = True,
-    max_open: int | None = None,
+    max_open: int | None = None, minute: datetime | None = None,
 ) -> tuple[SkipReason, str] | None:
-    """Why a rep cannot take a lead now, or None if it can."""
+    """Why a rep cannot take a lead now, or None if it can. `minute` is `now` to the minute."""
     if rep is None:
         return SkipReason.UNKNOWN, "not in the org"
-    if rep.status is RepStatus.INACTIVE:
-        return SkipReason.INACTIVE, "deactivated"
-    if rep.status is RepStatus.PAUSED:
+    if rep.status is not RepStatus.ACTIVE:
+        if rep.status is RepStatus.INACTIVE:
+            return SkipReason.INACTIVE, "deactivated"
         return SkipReason.PAUSED, "paused"
-    absence = rep.absence_at(now)
-    if absence is not None:
-        return SkipReason.OUT_OF_OFFICE, f"{absence.reason} until {absence.end.isoformat()}"
-    local = rep.local(now)
-    if hours and rep.working_hours is not None and not rep.working_hours.is_open(local):
-        return SkipReason.OUTSIDE_HOURS, f"{local:%a %H:%M} {rep.timezone}"
-    if caps:
+    if rep.out_of_office:
+        absence = rep.absence_at(now)
+        if absence is not None:
+            return SkipReason.OUT_OF_OFFICE, f"{absence.reason} until {absence.end.isoformat()}"
+    if hours and rep.working_hours is not None:
+        if minute is None:
+            minute = now.replace(second=0, microsecond=0)
+        local = local_at_minute(rep.timezone, minute)
+        if not rep.working_hours.is_open(local):
+            return SkipReason.OUTSIDE_HOURS, f"{local:%a %H:%M} {rep.timezone}"
+    if caps and rep.caps.limited:
         for period, limit in rep.caps.items():
             used = load.count(period)
             if used >= limit:
@@ -141,12 +147,15 @@ def pick(
         state = PoolState(window=window)
     credits = dict(state.credits)
     counts = dict(state.counts)
+    reps = org.reps
+    members = pool.members
+    member_loads = [loads.get(r) or _NO_LOAD for r in members]
     blocked: dict[str, tuple[SkipReason, str]] = {}
     eligible: list[str] = []
-    for rep_id in pool.members:
-        rep = org.reps.get(rep_id)
-        why = unavailable(rep, now, loads.get(rep_id, RepLoad()), hours=pool.respect_hours,
-                          caps=pool.enforce_caps, max_open=pool.max_open)
+    minute = now.replace(second=0, microsecond=0)
+    for rep_id, load in zip(members, member_loads, strict=True):
+        why = unavailable(reps.get(rep_id), now, load, hours=pool.respect_hours,
+                          caps=pool.enforce_caps, max_open=pool.max_open, minute=minute)
         if why is None and rep_id in exclude:
             why = (SkipReason.PREVIOUS_OWNER, "owned this lead before")
         if why is None:
@@ -155,50 +164,58 @@ def pick(
             blocked[rep_id] = why
     if not eligible:
         trace = tuple(
-            Candidate(r, False, blocked[r][0].value, blocked[r][1], credits.get(r, 0.0),
-                      counts.get(r, 0), loads.get(r, RepLoad()).open)
-            for r in pool.members)
+            Candidate(r, False, blocked[r][0], blocked[r][1], credits.get(r, 0.0),
+                      counts.get(r, 0), load.open)
+            for r, load in zip(members, member_loads, strict=True))
         return Pick(None, trace, state, "nobody available")
 
-    earning = list(eligible)
+    earning = eligible
     if pool.absence == "catch_up":
-        earning += [r for r, (why, _) in blocked.items()
-                    if why in _STILL_EARNING]
-    weights = {r: weight_of(pool, org.reps.get(r)) for r in earning}
-    total = sum(weights.values())
+        earning = eligible + [r for r, (why, _) in blocked.items() if why in _STILL_EARNING]
+    total = 0.0
     for rep_id in earning:
-        credits[rep_id] = credits.get(rep_id, 0.0) + weights[rep_id]
+        weight = weight_of(pool, reps.get(rep_id))
+        total += weight
+        credits[rep_id] = credits.get(rep_id, 0.0) + weight
 
-    order = {rep_id: i for i, rep_id in enumerate(pool.members)}
     how = "fair share"
     if sticky_rep is not None and sticky_rep in eligible:
         chosen, how = sticky_rep, "sticky: same account as an earlier lead"
     elif pool.method == "load_balanced":
-        chosen = min(eligible, key=lambda r: (loads.get(r, RepLoad()).open, -credits[r], order[r]))
+        open_of = {r: load.open for r, load in zip(members, member_loads, strict=True)}
+        chosen = min(eligible, key=lambda r: (open_of[r], -credits[r], members.index(r)))
         how = "fewest open leads"
     else:
-        chosen = max(eligible, key=lambda r: (credits[r], -order[r]))
+        chosen = eligible[0]
+        best = credits[chosen]
+        for rep_id in eligible[1:]:
+            if credits[rep_id] > best:  # ties keep the earlier member: deterministic
+                chosen, best = rep_id, credits[rep_id]
     credits[chosen] -= total
     counts[chosen] = counts.get(chosen, 0) + 1
+    return Pick(chosen, _trace(pool, chosen, how, blocked, credits, counts, member_loads),
+                PoolState(window, credits, counts), how)
 
-    chosen_load = loads.get(chosen, RepLoad()).open
-    trace_list: list[Candidate] = []
-    for rep_id in pool.members:
-        credit, count = credits.get(rep_id, 0.0), counts.get(rep_id, 0)
-        open_leads = loads.get(rep_id, RepLoad()).open
+
+def _trace(pool: Pool, chosen: str, how: str, blocked: Mapping[str, tuple[SkipReason, str]],
+           credits: Mapping[str, float], counts: Mapping[str, int],
+           member_loads: list[RepLoad]) -> tuple[Candidate, ...]:
+    chosen_open = member_loads[pool.members.index(chosen)].open
+    balanced = pool.method == "load_balanced"
+    trace: list[Candidate] = []
+    for rep_id, load in zip(pool.members, member_loads, strict=True):
+        credit, count, open_leads = credits.get(rep_id, 0.0), counts.get(rep_id, 0), load.open
         if rep_id == chosen:
-            trace_list.append(Candidate(rep_id, True, None, how, credit, count, open_leads))
+            trace.append(Candidate(rep_id, True, None, how, credit, count, open_leads))
         elif rep_id in blocked:
             why, detail = blocked[rep_id]
-            trace_list.append(Candidate(rep_id, False, why.value, detail, credit, count,
-                                        open_leads))
-        elif pool.method == "load_balanced" and open_leads > chosen_load:
-            trace_list.append(Candidate(rep_id, True, SkipReason.MORE_OPEN_LEADS.value,
-                                        f"{open_leads} open vs {chosen_load}", credit, count,
-                                        open_leads))
+            trace.append(Candidate(rep_id, False, why, detail, credit, count, open_leads))
+        elif balanced and open_leads > chosen_open:
+            trace.append(Candidate(rep_id, True, SkipReason.MORE_OPEN_LEADS,
+                                   f"{open_leads} open vs {chosen_open}", credit, count,
+                                   open_leads))
         else:
             reason = SkipReason.AHEAD_OF_SHARE if credit <= 0 else SkipReason.LATER_IN_ROTATION
-            trace_list.append(Candidate(rep_id, True, reason.value,
-                                        f"{count} leads this window", credit, count, open_leads))
-    new_state = PoolState(window, credits, counts)
-    return Pick(chosen, tuple(trace_list), new_state, how)
+            trace.append(Candidate(rep_id, True, reason, f"{count} in window", credit,
+                                   count, open_leads))
+    return tuple(trace)

@@ -62,10 +62,11 @@ class Router:
                             decided_at=now, config_name=self.config.name,
                             config_hash=self.config.content_hash,
                             account=data.get("account"))
+        getters = self._value_getters
         for node in self.config.nodes:
             matched = node.condition.test(data)
-            values = {name: get(data) for name, get in self._value_getters[node.id]}
-            trace = NodeTrace(node.id, node.name, matched, values, node.condition.text)
+            trace = NodeTrace(node.id, node.name, matched, data, getters[node.id],
+                              node.condition.text)
             decision.nodes.append(trace)
             if not matched:
                 continue

@@ -41,10 +41,23 @@ class WorkingHours:
     """Weekly working windows in the rep's own time zone: weekday index (Mon=0) -> windows."""
 
     windows: Mapping[int, tuple[tuple[time, time], ...]]
+    _minutes: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False,
+                                                              compare=False)
+
+    def __post_init__(self) -> None:
+        def minute(t: time) -> int:
+            return t.hour * 60 + t.minute + (1 if t >= time(23, 59, 59) else 0)
+
+        table = tuple(tuple((minute(s), minute(e)) for s, e in self.windows.get(day, ()))
+                      for day in range(7))
+        object.__setattr__(self, "_minutes", table)
 
     def is_open(self, local: datetime) -> bool:
-        current = local.time()
-        return any(start <= current < end for start, end in self.windows.get(local.weekday(), ()))
+        current = local.hour * 60 + local.minute
+        for start, end in self._minutes[local.weekday()]:
+            if start <= current < end:
+                return True
+        return False
 
     @classmethod
     def weekdays(cls, start: time, end: time) -> WorkingHours:
@@ -80,6 +93,10 @@ class Caps:
     week: int | None = None
     month: int | None = None
 
+    @property
+    def limited(self) -> bool:
+        return self.day is not None or self.week is not None or self.month is not None
+
     def items(self) -> list[tuple[str, int]]:
         return [(k, v) for k, v in (("day", self.day), ("week", self.week), ("month", self.month))
                 if v is not None]
@@ -106,7 +123,8 @@ class Rep:
         return zone(self.timezone)
 
     def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.zone)
+        """`moment` on the rep's wall clock (to the minute)."""
+        return local_minute(self.timezone, moment)
 
     def absence_at(self, moment: datetime) -> Absence | None:
         for absence in self.out_of_office:
@@ -263,6 +281,28 @@ def build_org(
         segments={s.id: s for s in segments},
         accounts={a.id: a for a in accounts},
     )
+
+
+@lru_cache(maxsize=8192)
+def local_at_minute(tz: str, minute: datetime) -> datetime:
+    """A whole-minute moment in time zone `tz` (cached: routing asks this very often)."""
+    return minute.astimezone(zone(tz))
+
+
+def local_minute(tz: str, moment: datetime) -> datetime:
+    """`moment` in time zone `tz`, to the minute."""
+    return local_at_minute(tz, moment.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=8192)
+def periods_of_minute(tz: str, minute: datetime) -> Mapping[str, str]:
+    """Period keys of a whole-minute moment in `tz` (cached; do not mutate)."""
+    return local_periods(local_at_minute(tz, minute))
+
+
+def periods_at(tz: str, moment: datetime) -> Mapping[str, str]:
+    """Day, week and month keys of `moment` in time zone `tz` (cached; do not mutate)."""
+    return periods_of_minute(tz, moment.replace(second=0, microsecond=0))
 
 
 def local_periods(local: datetime) -> dict[str, str]:

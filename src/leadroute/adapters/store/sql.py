@@ -36,7 +36,7 @@ from leadroute.adapters.store import tables as t
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
-from leadroute.domain.org import Org, RepStatus, build_org, local_periods
+from leadroute.domain.org import Org, RepStatus, build_org, periods_at
 
 OPEN = "open"
 
@@ -356,7 +356,7 @@ class RoutingSession:
         for rep_id in rep_ids:
             rep = self.org.reps.get(rep_id)
             if rep is not None:
-                wanted[rep_id] = local_periods(rep.local(now))
+                wanted[rep_id] = dict(periods_at(rep.timezone, now))
         self._load_counters([(r, k) for r, keys in wanted.items()
                              for k in (*keys.values(), OPEN)])
         return {
@@ -403,7 +403,7 @@ class RoutingSession:
                 self._sticky_new[(decision.pool, account_key)] = decision.rep_id
         if decision.rep_id is not None:
             rep = self.org.reps.get(decision.rep_id)
-            keys = list(local_periods(rep.local(decision.decided_at)).values()) if rep else []
+            keys = list(periods_at(rep.timezone, decision.decided_at).values()) if rep else []
             for key in (*keys, OPEN):
                 self._bump(decision.rep_id, key, 1)
         if previous_owner is not None:

@@ -1,0 +1,5 @@
+"""`python -m leadroute` runs the CLI."""
+
+from leadroute.cli import app
+
+app()
