@@ -35,7 +35,7 @@ def test_parallel_route_pending_is_exactly_once_and_fair(pg_schema_url: str) -> 
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(PROCESSES)]
     outputs = [w.communicate(timeout=600) for w in workers]
-    for worker, (out, err) in zip(workers, outputs, strict=True):
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
     routed_by = [int(out.split()[1]) for out, _ in outputs]
     assert sum(routed_by) == LEADS

@@ -20,6 +20,7 @@ class MemoryRoutingState:
         self.counters: dict[tuple[str, str], int] = defaultdict(int)
         self.open: dict[str, int] = defaultdict(int)
         self.sticky: dict[tuple[str, str], str] = {}
+        self._load_cache: dict[str, tuple[datetime, RepLoad]] = {}
 
     def pool_state(self, pool_id: str) -> PoolState:
         return self.pools.get(pool_id) or PoolState()
@@ -27,17 +28,24 @@ class MemoryRoutingState:
     def loads(self, rep_ids: Sequence[str], now: datetime) -> Mapping[str, RepLoad]:
         result = {}
         minute = now.replace(second=0, microsecond=0)
+        cache = self._load_cache
         for rep_id in rep_ids:
+            hit = cache.get(rep_id)
+            if hit is not None and hit[0] == minute:
+                result[rep_id] = hit[1]
+                continue
             rep = self.org.reps.get(rep_id)
             if rep is None:
                 continue
             keys = periods_of_minute(rep.timezone, minute)
-            result[rep_id] = RepLoad(
+            load = RepLoad(
                 day=self.counters[(rep_id, keys["day"])],
                 week=self.counters[(rep_id, keys["week"])],
                 month=self.counters[(rep_id, keys["month"])],
                 open=self.open[rep_id],
             )
+            cache[rep_id] = (minute, load)
+            result[rep_id] = load
         return result
 
     def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
@@ -52,6 +60,7 @@ class MemoryRoutingState:
         rep_id = decision.rep_id
         if rep_id is None:
             return
+        self._load_cache.pop(rep_id, None)
         rep = self.org.reps.get(rep_id)
         if rep is not None:
             for key in periods_at(rep.timezone, decision.decided_at).values():
@@ -60,5 +69,6 @@ class MemoryRoutingState:
 
     def close(self, rep_id: str) -> None:
         """A lead of this rep was worked or closed: one fewer open lead."""
+        self._load_cache.pop(rep_id, None)
         if self.open[rep_id] > 0:
             self.open[rep_id] -= 1

@@ -69,13 +69,9 @@ class Candidate:
     open: int = 0
 
     def as_record(self) -> dict[str, object]:
-        record: dict[str, object] = {"rep": self.rep_id, "eligible": self.eligible}
-        if self.reason:
-            record["reason"] = self.reason
-        if self.detail:
-            record["detail"] = self.detail
-        record.update(credit=round(self.credit, 4), count=self.count, open=self.open)
-        return record
+        return {"rep": self.rep_id, "eligible": self.eligible, "reason": self.reason,
+                "detail": self.detail, "credit": round(self.credit, 4), "count": self.count,
+                "open": self.open}
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
@@ -36,7 +37,7 @@ from leadroute.adapters.store import tables as t
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
-from leadroute.domain.org import Org, RepStatus, build_org, periods_at
+from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
 
 OPEN = "open"
 
@@ -339,6 +340,8 @@ class RoutingSession:
                                                         row["credits"], row["counts"])
         self._dirty_pools: set[str] = set()
         self._counters: dict[tuple[str, str], int] = {}
+        self._load_cache: dict[str, tuple[datetime, RepLoad]] = {}
+        self._preloaded: set[datetime] = set()
         self._counter_delta: dict[tuple[str, str], int] = {}
         self._sticky: dict[tuple[str, str], str | None] = {}
         self._sticky_new: dict[tuple[str, str], str] = {}
@@ -352,22 +355,30 @@ class RoutingSession:
         return self._pools.get(pool_id) or PoolState()
 
     def loads(self, rep_ids: Sequence[str], now: datetime) -> Mapping[str, RepLoad]:
-        wanted: dict[str, dict[str, str]] = {}
+        minute = now.replace(second=0, microsecond=0)
+        cache = self._load_cache
+        result: dict[str, RepLoad] = {}
         for rep_id in rep_ids:
+            hit = cache.get(rep_id)
+            if hit is not None and hit[0] == minute:
+                result[rep_id] = hit[1]
+                continue
             rep = self.org.reps.get(rep_id)
-            if rep is not None:
-                wanted[rep_id] = dict(periods_at(rep.timezone, now))
-        self._load_counters([(r, k) for r, keys in wanted.items()
-                             for k in (*keys.values(), OPEN)])
-        return {
-            rep_id: RepLoad(
-                day=self._counters[(rep_id, keys["day"])],
-                week=self._counters[(rep_id, keys["week"])],
-                month=self._counters[(rep_id, keys["month"])],
-                open=self._counters[(rep_id, OPEN)],
-            )
-            for rep_id, keys in wanted.items()
-        }
+            if rep is None:
+                continue
+            if minute not in self._preloaded:
+                self._preload(minute)
+            keys = periods_of_minute(rep.timezone, minute)
+            self._load_counters([(rep_id, keys["day"]), (rep_id, keys["week"]),
+                                 (rep_id, keys["month"]), (rep_id, OPEN)])
+            counters = self._counters
+            load = RepLoad(day=counters[(rep_id, keys["day"])],
+                           week=counters[(rep_id, keys["week"])],
+                           month=counters[(rep_id, keys["month"])],
+                           open=counters[(rep_id, OPEN)])
+            cache[rep_id] = (minute, load)
+            result[rep_id] = load
+        return result
 
     def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
         key = (pool_id, account_key)
@@ -424,24 +435,34 @@ class RoutingSession:
         })
 
     def _bump(self, rep_id: str, key: str, delta: int) -> None:
-        self._load_counters([(rep_id, key)])
+        self._load_cache.pop(rep_id, None)
+        if (rep_id, key) not in self._counters:
+            self._load_counters([(rep_id, key)])
         self._counters[(rep_id, key)] += delta
         self._counter_delta[(rep_id, key)] = self._counter_delta.get((rep_id, key), 0) + delta
 
+    def _preload(self, minute: datetime) -> None:
+        """Read every rep's counters for the periods current at `minute` in one query."""
+        self._preloaded.add(minute)
+        keys = [(rep.id, key) for rep in self.org.reps.values()
+                for key in (*periods_of_minute(rep.timezone, minute).values(), OPEN)]
+        self._load_counters(keys)
+
     def _load_counters(self, keys: Sequence[tuple[str, str]]) -> None:
-        missing = [k for k in keys if k not in self._counters]
+        counters = self._counters
+        missing = {k for k in keys if k not in counters}
         if not missing:
             return
         for key in missing:
-            self._counters[key] = 0
+            counters[key] = 0
         reps = {r for r, _ in missing}
         periods = {p for _, p in missing}
         query = select(t.rep_counters).where(t.rep_counters.c.rep_id.in_(reps),
                                              t.rep_counters.c.period.in_(periods))
         for row in self.conn.execute(query).mappings():
             key = (row["rep_id"], row["period"])
-            if key in self._counters and key in missing:
-                self._counters[key] = int(row["count"])
+            if key in missing:
+                counters[key] = int(row["count"])
 
     def flush(self) -> None:
         """Write everything recorded so far (inside the session's transaction)."""
@@ -497,10 +518,16 @@ def _stored_decision(row: Mapping[str, Any]) -> StoredDecision:
                           row["record"], bool(row["is_current"]), row["supersedes"])
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _make_engine(url: str, *, echo: bool) -> Engine:
+    json_options: dict[str, Any] = {"json_serializer": _json_dumps,
+                                    "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, poolclass=NullPool if ":memory:" not in url
-                               else None)
+                               else None, **json_options)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -518,4 +545,4 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **json_options)
