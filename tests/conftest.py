@@ -37,6 +37,8 @@ def pg_unavailable() -> str | None:
 def pg_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
     reason = pg_unavailable()
+    if reason and os.environ.get("LEADROUTE_REQUIRE_PG") == "1":
+        pytest.fail(f"LEADROUTE_REQUIRE_PG=1 but {reason}")
     if reason:
         pytest.skip(reason)
     schema = f"t_{uuid.uuid4().hex[:12]}"
