@@ -22,6 +22,7 @@ from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
 from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.schema import config_schema
+from leadroute.reference import config_reference
 from leadroute.services.configs import LoadedConfig, load_config_file
 from leadroute.services.routing import RoutingService
 from leadroute.services.simulate import simulate
@@ -238,6 +239,12 @@ def schema(
         output.write_text(text + "\n", encoding="utf-8")
     else:
         sys.stdout.write(text + "\n")
+
+
+@app.command()
+def reference() -> None:
+    """Print the config reference (fields and operators) as Markdown."""
+    sys.stdout.write(config_reference())
 
 
 @app.command()

@@ -320,7 +320,12 @@ class ConditionCompiler:
             def in_territory(d: Data) -> bool:
                 return only.contains(d.get("country"), d.get("state"), d.get("postal_code"))
 
-        leaf = Leaf("territory", "in", ids)
+        if territories and all(not t.subdivisions and not t.postal for t in territories):
+            # Countries only: exactly `country in [...]`, which lets checks compare it.
+            countries = sorted({c for t in territories for c in t.countries})
+            leaf = Leaf("country", "in", countries)
+        else:
+            leaf = Leaf("territory", "in", ids)
         return Condition(in_territory, f"territory in {', '.join(ids)}",
                          ("country", "state", "postal_code"), (leaf,))
 
