@@ -100,7 +100,7 @@ def _compile_leaf(leaf: Leaf) -> Test:
                 actual = actual.casefold()
             elif isinstance(actual, list):
                 return (expected in [_fold(a) for a in actual]) != negate
-            return (actual == expected) != negate
+            return bool(actual == expected) != negate
 
         return eq
     if op in ("in", "not_in"):
@@ -238,10 +238,11 @@ class ConditionCompiler:
         if spec is None:
             self._error(path, f"unknown field '{name}': declare it under 'fields:' or check "
                               "the spelling")
+        leaves: list[Leaf]
         if isinstance(value, Mapping):
-            leaves = [self._leaf(name, str(op), operand, (*path, op))
+            parsed = [self._leaf(name, str(op), operand, (*path, op))
                       for op, operand in value.items()]
-            leaves = [leaf for leaf in leaves if leaf is not None]
+            leaves = [leaf for leaf in parsed if leaf is not None]
         elif isinstance(value, list):
             leaves = [Leaf(name, "in", value)]
         else:

@@ -165,9 +165,11 @@ class Store:
         with self._write() as conn:
             seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.hash == content_hash))
             if seq is None:
-                seq = conn.execute(t.configs.insert().values(
+                inserted = conn.execute(t.configs.insert().values(
                     hash=content_hash, name=name, document=dict(document), source=source,
-                    created_at=_now(), active=False)).inserted_primary_key[0]
+                    created_at=_now(), active=False)).inserted_primary_key
+                assert inserted is not None
+                seq = inserted[0]
             if activate:
                 conn.execute(update(t.configs).where(t.configs.c.active).values(active=False))
                 conn.execute(update(t.configs).where(t.configs.c.seq == seq)
@@ -505,14 +507,14 @@ class RoutingSession:
             self._sticky_new = {}
 
 
-def _stored_lead(row: Mapping[str, Any]) -> StoredLead:
+def _stored_lead(row: Mapping[Any, Any]) -> StoredLead:
     lead = Lead(id=row["id"], fields=row["data"], source=row["source"], channel=row["channel"],
                 received_at=_aware(row["received_at"]))
     return StoredLead(lead, row["status"], row["owner_id"], row["queue"], row["reason"],
                       row["batch_id"], row["row_number"])
 
 
-def _stored_decision(row: Mapping[str, Any]) -> StoredDecision:
+def _stored_decision(row: Mapping[Any, Any]) -> StoredDecision:
     return StoredDecision(row["id"], row["lead_id"], row["outcome"], row["rep_id"],
                           row["queue"], row["node"], row["reason"], _aware(row["decided_at"]),
                           row["record"], bool(row["is_current"]), row["supersedes"])
