@@ -107,3 +107,32 @@ def test_unrouted_when_fallback_pool_is_empty(store: Store) -> None:
     result = service.route_pending()
     assert result.outcomes == Counter({"unrouted": 3})
     assert "nobody available" in next(iter(result.unrouted_reasons))
+
+
+def test_held_leads_are_retried_once_and_reassigned_when_reps_return(store: Store) -> None:
+    org = fixtures.org(2)
+    store.save_org(org)
+    text = fixtures.CONFIG.replace("then: {distribute: sales}",
+                                   "then: {distribute: {pool: sales, if_empty: hold}}")
+    config, source = fixtures.config(org, text)
+    seq = store.save_config(content_hash=config.content_hash, name=config.name,
+                            document=config.document, source=source, activate=True)
+    for rep in ("r1", "r2"):
+        store.set_rep_status(rep, RepStatus.PAUSED)
+    service = RoutingService(store, clock=lambda: fixtures.NOW)
+    service.use(config, seq, store.load_org())
+    store.add_leads(fixtures.leads(4))
+    assert service.route_pending().outcomes == Counter({"held": 4})
+    still = service.retry_held()
+    assert still.outcomes == Counter({"held": 4})
+    assert all(len(store.decisions(f"L{i:05d}")) == 1 for i in range(4))
+
+    store.set_rep_status("r1", RepStatus.ACTIVE)
+    store.set_rep_status("r2", RepStatus.ACTIVE)
+    service.use(config, seq, store.load_org())
+    moved = service.retry_held()
+    assert moved.outcomes == Counter({"routed": 4})
+    assert moved.reps == Counter({"r1": 2, "r2": 2})
+    history = store.decisions("L00000")
+    assert [d.outcome for d in history] == ["held", "routed"]
+    assert history[1].supersedes == history[0].id and history[1].current

@@ -8,10 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -35,6 +36,8 @@ from leadroute.domain.org import (
 )
 from leadroute.domain.yamldoc import YamlError, line_of, load_with_lines
 
+_T = TypeVar("_T")
+
 
 class OrgFileError(ValueError):
     """An org file that cannot be loaded; the message names the file, line and problem."""
@@ -48,6 +51,14 @@ class AbsenceModel(_Model):
     start: datetime | date
     end: datetime | date
     reason: str = "out of office"
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _whole_day(cls, value: Any) -> Any:
+        """'2026-11-24' (a quoted YAML date, JSON, CSV) is a whole day, as 2026-11-24 is."""
+        if isinstance(value, str) and _DATE.match(value.strip()):
+            return date.fromisoformat(value.strip())
+        return value
 
 
 class CapsModel(_Model):
@@ -70,6 +81,13 @@ class RepModel(_Model):
     caps: CapsModel = Field(default_factory=CapsModel)
     booking_link: str | None = None
     manager: str | None = None
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str | dict[str, str | list[str]] | None
+               ) -> str | dict[str, str | list[str]] | None:
+        parse_working_hours(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -129,6 +147,7 @@ class OrgModel(_Model):
     reps_csv: str | None = None
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -138,7 +157,7 @@ def _days(spec: str) -> list[int]:
         if "-" in part:
             first, last = part.split("-", 1)
             start, end = WEEKDAYS.index(first[:3]), WEEKDAYS.index(last[:3])
-            days += list(range(start, end + 1))
+            days += [(start + i) % 7 for i in range((end - start) % 7 + 1)]  # fri-mon wraps
         else:
             days.append(WEEKDAYS.index(part[:3]))
     return days
@@ -262,7 +281,7 @@ def segment_to_doc(s: Segment) -> dict[str, Any]:
 
 
 def account_from_doc(doc: Mapping[str, Any]) -> Account:
-    clean = {k: (None if v == "" else v) for k, v in doc.items()}
+    clean = {k: v for k, v in doc.items() if v not in ("", None)}  # empty cells: defaults
     m = AccountModel.model_validate(clean)
     return Account(m.id, m.name, m.domain.lower() if m.domain else None, m.parent, m.owner,
                    m.status, m.opportunity_stage, m.named, m.industry, m.employees)
@@ -291,16 +310,20 @@ def org_from_doc(doc: Mapping[str, Any], *, base: Path | None = None) -> Org:
     reps = [rep_from_doc(r) for r in doc.get("reps") or []]
     accounts = [account_from_doc(a) for a in doc.get("accounts") or []]
     if doc.get("reps_csv"):
-        reps += [rep_from_doc(r) for r in _csv_rows(_resolve(doc["reps_csv"], base), rep=True)]
+        reps += _from_csv(_resolve(doc["reps_csv"], base), rep_from_doc, rep=True)
     if doc.get("accounts_csv"):
-        accounts += [account_from_doc(a) for a in _csv_rows(_resolve(doc["accounts_csv"], base))]
-    return build_org(
-        reps=reps,
-        teams=[team_from_doc(t) for t in doc.get("teams") or []],
-        territories=[territory_from_doc(t) for t in doc.get("territories") or []],
-        segments=[segment_from_doc(s) for s in doc.get("segments") or []],
-        accounts=accounts,
-    )
+        accounts += _from_csv(_resolve(doc["accounts_csv"], base), account_from_doc)
+    teams = [team_from_doc(t) for t in doc.get("teams") or []]
+    territories = [territory_from_doc(t) for t in doc.get("territories") or []]
+    segments = [segment_from_doc(s) for s in doc.get("segments") or []]
+    for kind, items in (("rep", reps), ("team", teams), ("territory", territories),
+                        ("segment", segments), ("account", accounts)):
+        ids = Counter(item.id for item in items)
+        repeated = [ident for ident, count in ids.items() if count > 1]
+        if repeated:
+            raise ValueError(f"duplicate {kind} id '{repeated[0]}'")
+    return build_org(reps=reps, teams=teams, territories=territories, segments=segments,
+                     accounts=accounts)
 
 
 def _resolve(name: str, base: Path | None) -> Path:
@@ -311,23 +334,48 @@ def _resolve(name: str, base: Path | None) -> Path:
 _LIST_COLUMNS = ("teams",)
 
 
-def _csv_rows(path: Path, *, rep: bool = False) -> Iterable[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8-sig")
-    for row in csv.DictReader(io.StringIO(text)):
+def _from_csv(path: Path, convert: Callable[[dict[str, Any]], _T], *,
+              rep: bool = False) -> list[_T]:
+    """Convert every row of a CSV file; a bad row is an error at the file and line."""
+    items = []
+    for line, row in _csv_rows(path, rep=rep):
+        try:
+            items.append(convert(row))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise OrgFileError(f"{path}:{line}: {where}: {_message(first['msg'])}") from None
+        except ValueError as exc:
+            raise OrgFileError(f"{path}:{line}: {exc}") from None
+    return items
+
+
+def _message(text: str) -> str:
+    return text.removeprefix("Value error, ")
+
+
+def _csv_rows(path: Path, *, rep: bool = False) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(line, row) for every row; list columns split on ';', cap_day/week/month into caps."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise OrgFileError(f"{path}: cannot read: {exc.strerror}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
         doc: dict[str, Any] = {k.strip(): (v.strip() if isinstance(v, str) else v)
                                for k, v in row.items() if k}
         if rep:
             for column in _LIST_COLUMNS:
                 if column in doc:
                     doc[column] = [p.strip() for p in str(doc[column]).split(";") if p.strip()]
-            caps = {p: int(doc.pop(f"cap_{p}")) for p in ("day", "week", "month")
+            caps = {p: doc.pop(f"cap_{p}") for p in ("day", "week", "month")
                     if doc.get(f"cap_{p}")}
             for p in ("day", "week", "month"):
                 doc.pop(f"cap_{p}", None)
             if caps:
                 doc["caps"] = caps
             doc = {k: v for k, v in doc.items() if v not in ("", None)}
-        yield doc
+        yield reader.line_num, doc
 
 
 def load_org(path: str | Path) -> Org:
@@ -350,11 +398,30 @@ def load_org(path: str | Path) -> Org:
         loc = tuple(first["loc"])
         line = line_of(lines, loc) or 1
         where = ".".join(str(p) for p in loc)
-        raise OrgFileError(f"{path}:{line}: {where}: {first['msg']}") from None
+        raise OrgFileError(f"{path}:{line}: {where}: {_message(first['msg'])}") from None
+    duplicate = _first_duplicate(doc)
+    if duplicate is not None:
+        loc, message = duplicate
+        raise OrgFileError(f"{path}:{line_of(lines, loc) or 1}: {message}")
     try:
         return org_from_doc(doc, base=path.parent)
+    except OrgFileError:
+        raise
     except (ValueError, ValidationError) as exc:
         raise OrgFileError(f"{path}: {exc}") from None
+
+
+def _first_duplicate(doc: Mapping[str, Any]) -> tuple[tuple[str | int, ...], str] | None:
+    """Where an id in the file's own lists repeats, and what to say about it."""
+    for key, kind in (("reps", "rep"), ("teams", "team"), ("territories", "territory"),
+                      ("segments", "segment"), ("accounts", "account")):
+        seen: set[Any] = set()
+        for index, item in enumerate(doc.get(key) or []):
+            ident = item.get("id") if isinstance(item, Mapping) else None
+            if ident in seen:
+                return (key, index, "id"), f"duplicate {kind} id '{ident}'"
+            seen.add(ident)
+    return None
 
 
 def utc(moment: datetime) -> datetime:

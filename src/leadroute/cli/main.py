@@ -182,6 +182,8 @@ def route(
 @app.command("route-pending")
 def route_pending(
     limit: Annotated[int | None, typer.Option(help="route at most this many")] = None,
+    retry_held: Annotated[bool, typer.Option(
+        "--retry-held", help="also route held leads again (once each)")] = False,
     db: DbOption = None,
 ) -> None:
     """Route leads waiting in the store with the active config (safe to run in parallel)."""
@@ -189,6 +191,10 @@ def route_pending(
     service = RoutingService(store, chunk_size=get_settings().chunk_size)
     try:
         result = service.route_pending(limit=limit)
+        if retry_held:
+            again = service.retry_held()
+            console.print(f"retried {again.total} held leads: "
+                          + ", ".join(f"{v} {k}" for k, v in sorted(again.outcomes.items())))
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from None
     console.print(f"routed {result.total} pending leads: "

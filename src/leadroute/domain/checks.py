@@ -24,6 +24,8 @@ def lint(config: RoutingConfig, org: Org) -> list[Issue]:
                 continue
             path: tuple[str | int, ...] = ("flow", later.index, "when")
             if can_fall_through(earlier):
+                if later.fallback:
+                    break  # the fallback catching what falls through is the point of it
                 issues.append(Issue(path, f"node '{later.id}' is reached only when node "
                                           f"'{earlier.id}' falls through: every lead it "
                                           f"matches also matches '{earlier.id}'", "warning"))

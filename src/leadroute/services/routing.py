@@ -182,9 +182,46 @@ class RoutingService:
                 progress(len(leads))
         return summary
 
+    def retry_held(self, *, output: TextIO | None = None,
+                   progress: Callable[[int], None] | None = None) -> BatchSummary:
+        """Route every held lead again, once; a lead whose result changes gets a new decision.
+
+        A lead still held at the same node keeps its decision (no new record per retry).
+        """
+        summary = BatchSummary()
+        router = self.router
+        held = [s.lead.id for s in self.store.leads(status=Outcome.HELD.value)]
+        for start in range(0, len(held), self.chunk_size):
+            part = held[start:start + self.chunk_size]
+            with self.store.routing_session(router.org, list(router.config.pools),
+                                            self._seq) as session:
+                leads = session.claim(len(part), lead_ids=part, statuses=(Outcome.HELD.value,))
+                current = session.current_decisions([lead.id for lead in leads])
+                decisions = []
+                for lead in leads:
+                    previous = current.get(lead.id)
+                    decision = self._route_one(session, lead, supersedes=previous[0]
+                                               if previous else None, record=False)
+                    unchanged = (decision.outcome is Outcome.HELD and previous is not None
+                                 and previous[1] == decision.node)
+                    if not unchanged:
+                        session.record(decision, account_key=self._account_key(lead))
+                    decisions.append(decision)
+            for decision in decisions:
+                summary.add(decision)
+                if output is not None and decision.outcome is not Outcome.HELD:
+                    output.write(_json_line(decision.as_record()))
+            if progress is not None:
+                progress(len(decisions))
+        return summary
+
+    def _account_key(self, lead: Lead) -> str | None:
+        router = self.router
+        return sticky_key(router.context(lead, match_account(lead.fields, router.org)))
+
     def _route_one(self, session: RoutingSession, lead: Lead, *,
                    exclude: frozenset[str] = frozenset(), supersedes: int | None = None,
-                   previous_owner: str | None = None) -> Decision:
+                   previous_owner: str | None = None, record: bool = True) -> Decision:
         router = self.router
         started = time.perf_counter_ns()
         account = match_account(lead.fields, router.org)
@@ -196,7 +233,9 @@ class RoutingService:
             lag = (decision.decided_at - lead.received_at).total_seconds()
             decision.timings["since_received_s"] = round(lag, 3)
         decision.supersedes = supersedes
-        session.record(decision, account_key=sticky_key(data), previous_owner=previous_owner)
+        if record:
+            session.record(decision, account_key=sticky_key(data),
+                           previous_owner=previous_owner)
         return decision
 
     # -- reps ------------------------------------------------------------------------------

@@ -392,9 +392,10 @@ class RoutingSession:
     # recording ----------------------------------------------------------------------------
 
     def claim(self, limit: int, *, batch_id: str | None = None,
-              lead_ids: Sequence[str] | None = None) -> list[Lead]:
+              lead_ids: Sequence[str] | None = None,
+              statuses: Sequence[str] = ("new",)) -> list[Lead]:
         """Take up to `limit` leads waiting to be routed, skipping ones others hold."""
-        query = select(t.leads).where(t.leads.c.status == "new").order_by(
+        query = select(t.leads).where(t.leads.c.status.in_(list(statuses))).order_by(
             t.leads.c.received_at, t.leads.c.id).limit(limit)
         if batch_id is not None:
             query = query.where(t.leads.c.batch_id == batch_id)
@@ -403,6 +404,12 @@ class RoutingSession:
         if self.store.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return [_stored_lead(r).lead for r in self.conn.execute(query).mappings()]
+
+    def current_decisions(self, lead_ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
+        """Each lead's current decision: id and node."""
+        query = select(t.decisions.c.lead_id, t.decisions.c.id, t.decisions.c.node).where(
+            t.decisions.c.lead_id.in_(list(lead_ids)), t.decisions.c.is_current)
+        return {lead_id: (ident, node) for lead_id, ident, node in self.conn.execute(query)}
 
     def record(self, decision: Decision, *, account_key: str | None = None,
                previous_owner: str | None = None) -> None:
