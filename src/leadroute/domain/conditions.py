@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadroute.domain.fields import OPERATORS, FieldType, Vocabulary
+from leadroute.domain.fields import OPERATORS, FieldSpec, FieldType, Vocabulary
 from leadroute.domain.jsonlogic import JsonLogicError, compile_jsonlogic, jsonlogic_vars
 from leadroute.domain.org import Org
 
@@ -41,6 +41,7 @@ class Leaf:
     field: str
     op: str
     value: Any
+    many: bool = False  # the field holds a list: eq/in/contains test any one of its items
 
 
 @dataclass(frozen=True)
@@ -243,10 +244,10 @@ class ConditionCompiler:
             parsed = [self._leaf(name, str(op), operand, (*path, op))
                       for op, operand in value.items()]
             leaves = [leaf for leaf in parsed if leaf is not None]
-        elif isinstance(value, list):
-            leaves = [Leaf(name, "in", value)]
         else:
-            leaves = [Leaf(name, "eq", value)]
+            op = "in" if isinstance(value, list) else "eq"
+            plain = self._plain_values(name, op, value, path)
+            leaves = [Leaf(name, op, value, _many(spec))] if plain else []
         if not leaves:
             return ALWAYS
         tests = [_compile_leaf(leaf) for leaf in leaves]
@@ -266,6 +267,8 @@ class ConditionCompiler:
             return None
         if op in ("in", "not_in") and not isinstance(operand, list):
             operand = [operand]
+        if op in ("eq", "ne", "in", "not_in") and not self._plain_values(name, op, operand, path):
+            return None
         if op == "between":
             if (not isinstance(operand, list) or len(operand) != 2
                     or not all(_number(x) for x in operand)):
@@ -284,7 +287,24 @@ class ConditionCompiler:
             except re.error as exc:
                 self._error(path, f"'matches' on '{name}': invalid regular expression: {exc}")
                 return None
-        return Leaf(name, op, operand)
+        return Leaf(name, op, operand, _many(spec))
+
+    def _plain_values(self, name: str, op: str, operand: Any, path: Path) -> bool:
+        """Values to compare must be plain, and text fields must not get YAML's true/false."""
+        spec = self.vocabulary.get(name)
+        for value in operand if op in ("in", "not_in") else [operand]:
+            if isinstance(value, list | Mapping):
+                self._error(path, f"'{op}' on '{name}' needs plain values, got {value!r}")
+                return False
+            if isinstance(value, bool) and spec and spec.type in (FieldType.STRING, FieldType.LIST):
+                self._error(
+                    path,
+                    f"'{name}' is a {spec.type.value} field but got "
+                    f"{str(value).lower()}: YAML reads unquoted yes, no, on and "
+                    "off (and NO, Norway) as true/false; quote the value",
+                )
+                return False
+        return True
 
     def _membership(self, field_name: str, value: Any, path: Path,
                     known: Mapping[str, Any], kind: str) -> Condition:
@@ -402,6 +422,10 @@ def _and(tests: list[Test]) -> Test:
     return every
 
 
+def _many(spec: FieldSpec | None) -> bool:
+    return spec is not None and spec.type is FieldType.LIST
+
+
 def _merge_fields(children: list[Condition]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for child in children:
@@ -430,12 +454,13 @@ def _leaf_implies(n: Leaf, b: Leaf) -> bool:
             return values <= {_fold(v) for v in b.value}
         if b.op == "eq":
             return values == {_fold(b.value)}
+        # A list holding one value may hold others too: nothing follows about what it lacks.
         if b.op == "not_in":
-            return not (values & {_fold(v) for v in b.value})
+            return not n.many and not (values & {_fold(v) for v in b.value})
         if b.op == "ne":
-            return _fold(b.value) not in values
+            return not n.many and _fold(b.value) not in values
         if b.op in ("exists",) and b.value:
-            return True
+            return not any(_is_empty(v) for v in values)
     low, high = _bounds(n)
     if low is not None or high is not None:
         b_low, b_high = _bounds(b)

@@ -295,7 +295,18 @@ def _pool(pool_id: str, model: PoolModel, org: Org, tz: str, issues: list[Issue]
             team = ref.removeprefix("team:")
             if team not in org.teams and not org.team_members(team):
                 issues.append(Issue((*path, i), f"pool '{pool_id}' names unknown team '{team}'"))
-            members += [m for m in org.team_members(team) if m not in members]
+            for rep_id in org.team_members(team):
+                if rep_id not in org.reps:
+                    issues.append(
+                        Issue(
+                            (*path, i),
+                            f"team '{team}' lists unknown rep "
+                            f"'{rep_id}', left out of pool '{pool_id}'",
+                            "warning",
+                        )
+                    )
+                elif rep_id not in members:
+                    members.append(rep_id)
         elif ref not in org.reps:
             issues.append(Issue((*path, i), f"pool '{pool_id}' names unknown rep '{ref}'"))
         elif ref not in members:

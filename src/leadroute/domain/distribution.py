@@ -1,9 +1,10 @@
 """Choosing a rep inside a pool: availability, caps, and fair shares.
 
-Fair shares use credit-based smooth weighted round robin. After n picks in a fairness window a
-rep's credit is n*w/W - picks (in units of W), so the rep with the most credit is the one furthest
-behind its weighted share; picking it keeps every rep within one lead of its share at every
-prefix. With equal weights this is plain round robin in member order.
+Fair shares use credits counted in leads. For each lead, every earning rep is owed its share
+w/W of it, and the rep who takes it pays 1, so a rep's credit is its share so far minus the leads
+it took. Of the reps owed part of a lead, the one that would soonest fall a whole lead behind
+takes it (earliest deadline first), which keeps every rep within one lead of its weighted share
+at every prefix. With equal weights this is plain round robin in member order.
 
 Absence policy: under `no_catch_up` only eligible reps earn credit, so a rep returning from
 absence resumes its place without a burst; under `catch_up` available-but-absent active reps keep
@@ -12,7 +13,7 @@ earning, and get the leads they missed when they return.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -168,11 +169,10 @@ def pick(
     earning = eligible
     if pool.absence == "catch_up":
         earning = eligible + [r for r, (why, _) in blocked.items() if why in _STILL_EARNING]
-    total = 0.0
-    for rep_id in earning:
-        weight = weight_of(pool, reps.get(rep_id))
-        total += weight
-        credits[rep_id] = credits.get(rep_id, 0.0) + weight
+    weights = {rep_id: weight_of(pool, reps.get(rep_id)) for rep_id in earning}
+    total = sum(weights.values())
+    for rep_id in earning:  # each earning rep is owed its share of this lead
+        credits[rep_id] = credits.get(rep_id, 0.0) + weights[rep_id] / total
 
     how = "fair share"
     if sticky_rep is not None and sticky_rep in eligible:
@@ -182,15 +182,37 @@ def pick(
         chosen = min(eligible, key=lambda r: (open_of[r], -credits[r], members.index(r)))
         how = "fewest open leads"
     else:
-        chosen = eligible[0]
-        best = credits[chosen]
-        for rep_id in eligible[1:]:
-            if credits[rep_id] > best:  # ties keep the earlier member: deterministic
-                chosen, best = rep_id, credits[rep_id]
-    credits[chosen] -= total
+        chosen = _most_urgent(eligible, credits, weights, total)
+    credits[chosen] -= 1.0
     counts[chosen] = counts.get(chosen, 0) + 1
     return Pick(chosen, _trace(pool, chosen, how, blocked, credits, counts, member_loads),
                 PoolState(window, credits, counts), how)
+
+
+def _most_urgent(
+    eligible: list[str], credits: Mapping[str, float], weights: Mapping[str, float], total: float
+) -> str:
+    """Earliest deadline first: of the reps owed part of a lead, the one that would soonest fall
+    a whole lead behind its share. This keeps every rep within one lead of its weighted share at
+    every prefix (the most credit alone does not: weights 1,1,1,6,6). Values within _EPSILON are
+    ties, and ties keep the earlier member, so float rounding never reorders a rotation."""
+    owed = [r for r in eligible if credits[r] > _EPSILON]
+    if not owed:
+        return _first_best(eligible, lambda r: -credits[r])
+    return _first_best(owed, lambda r: (1.0 - credits[r]) * total / weights[r])
+
+
+def _first_best(candidates: list[str], key: Callable[[str], float]) -> str:
+    """The candidate with the lowest key; the earliest one among near-ties."""
+    best, best_key = candidates[0], key(candidates[0])
+    for rep_id in candidates[1:]:
+        value = key(rep_id)
+        if value < best_key - _EPSILON:
+            best, best_key = rep_id, value
+    return best
+
+
+_EPSILON = 1e-9
 
 
 def _trace(pool: Pool, chosen: str, how: str, blocked: Mapping[str, tuple[SkipReason, str]],

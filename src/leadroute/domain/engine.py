@@ -15,6 +15,7 @@ from leadroute.domain.config import Action, ActionKind, Node, RoutingConfig
 from leadroute.domain.decision import Decision, NodeTrace, Outcome
 from leadroute.domain.distribution import Pick, RepLoad, pick, unavailable
 from leadroute.domain.lead import Lead
+from leadroute.domain.matching import FREE_MAIL
 from leadroute.domain.org import Account, Org
 from leadroute.ports import RoutingState
 
@@ -42,6 +43,9 @@ class Router:
             data["lead_source"] = lead.source
         if "email_domain" not in data:
             data["email_domain"] = lead.email_domain
+        if "free_email" not in data:
+            domain = data["email_domain"]
+            data["free_email"] = domain in FREE_MAIL if isinstance(domain, str) else None
         if "segment" not in data:
             data["segment"] = self.org.segment_of(data)
         data["account"] = account.as_fields() if account is not None else None
@@ -124,7 +128,8 @@ class Router:
                 decision.reason = f"{node.name}: held because {detail}"
                 trace.result = f"held: {detail}"
                 return True
-            if action.if_unavailable == "fall_through":
+            # assign_anyway overrides absence, not an unknown rep or a lead's previous owner.
+            if action.if_unavailable == "fall_through" or rep is None or rep_id in exclude:
                 trace.result = f"fell through: {detail}"
                 return False
         assert rep_id is not None
@@ -182,5 +187,7 @@ def sticky_key(data: Mapping[str, Any]) -> str | None:
     account = data.get("account")
     if isinstance(account, Mapping) and account.get("id"):
         return f"account:{account['id']}"
-    domain = data.get("domain") or (None if data.get("free_email") else data.get("email_domain"))
+    email_domain = data.get("email_domain")
+    free = data.get("free_email") or email_domain in FREE_MAIL
+    domain = data.get("domain") or (None if free else email_domain)
     return f"domain:{str(domain).lower()}" if domain else None

@@ -171,13 +171,16 @@ class Territory:
     postal: tuple[PostalRange, ...] = ()
 
     def contains(self, country: str | None, state: str | None, postal: str | None) -> bool:
+        """Codes in the territory are upper case; the lead's may be in any case."""
+        country = country.upper() if isinstance(country, str) else None
+        state = state.upper() if isinstance(state, str) else None
         if country and country in self.countries:
             return True
         if state and self.subdivisions:
             code = state if "-" in state or not country else f"{country}-{state}"
             if code in self.subdivisions:
                 return True
-        if postal and self.postal:
+        if postal and self.postal and isinstance(postal, str):
             compact = postal.replace(" ", "").upper()
             return any(r.contains(country, compact) for r in self.postal)
         return False

@@ -36,7 +36,12 @@ def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.Saf
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlError(
+                    "merge keys (<<) are not supported: use an alias for the whole value instead",
+                    key_node.start_mark.line + 1,
+                )
+            key = _construct(key_node, loader)
             if isinstance(key, list | dict):
                 raise YamlError("a mapping key must be a plain value", key_node.start_mark.line + 1)
             child = (*path, key)
@@ -47,7 +52,16 @@ def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: yaml.Saf
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _construct(node, loader)
+
+
+def _construct(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    """A scalar's value; an unknown tag or an impossible date is an error at its line."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlError(f"not valid YAML: {problem}", node.start_mark.line + 1) from None
 
 
 def line_of(lines: dict[Path, int], path: Path) -> int | None:
