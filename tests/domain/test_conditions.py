@@ -695,3 +695,17 @@ def test_values_to_compare_must_be_plain(raw: Any, path: tuple[Any, ...]) -> Non
 
 def test_booleans_are_fine_for_boolean_and_custom_fields() -> None:
     assert matches({"free_email": False, "account.named": {"ne": True}}, free_email=False)
+
+
+def test_empty_operator_mapping_and_non_boolean_presence_are_errors() -> None:
+    from leadroute.domain.conditions import ConditionCompiler, Issue
+    from leadroute.domain.fields import Vocabulary
+    from leadroute.domain.org import Org
+
+    issues: list[Issue] = []
+    compiler = ConditionCompiler(Vocabulary(), Org(), issues)
+    compiler.compile({"country": {}}, ("when",))
+    compiler.compile({"phone": {"exists": "false"}}, ("when",))
+    messages = [i.message for i in issues]
+    assert any("empty mapping" in m for m in messages)
+    assert any("needs true or false" in m for m in messages)

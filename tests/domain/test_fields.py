@@ -89,3 +89,13 @@ def test_coerce(name: str, raw: Any, expected: Any) -> None:
 def test_coerce_errors(name: str, raw: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Vocabulary().coerce(name, raw)
+
+
+def test_non_finite_numbers_are_rejected() -> None:
+    import pytest
+
+    from leadroute.domain.fields import Vocabulary
+
+    for text in ("nan", "inf", "-Infinity"):
+        with pytest.raises(ValueError, match="finite"):
+            Vocabulary().coerce("employees", text)

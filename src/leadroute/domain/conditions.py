@@ -241,6 +241,10 @@ class ConditionCompiler:
                               "the spelling")
         leaves: list[Leaf]
         if isinstance(value, Mapping):
+            if not value:
+                self._error(path, f"'{name}' has an empty mapping: give an operator, e.g. "
+                                  f"{{{name}: {{eq: value}}}}")
+                return ALWAYS
             parsed = [self._leaf(name, str(op), operand, (*path, op))
                       for op, operand in value.items()]
             leaves = [leaf for leaf in parsed if leaf is not None]
@@ -280,6 +284,9 @@ class ConditionCompiler:
                 return None
         if op in ("gt", "gte", "lt", "lte") and not _number(operand):
             self._error(path, f"'{op}' on '{name}' needs a number, got {operand!r}")
+            return None
+        if op in ("exists", "missing") and not isinstance(operand, bool):
+            self._error(path, f"'{op}' on '{name}' needs true or false, got {operand!r}")
             return None
         if op == "matches":
             try:

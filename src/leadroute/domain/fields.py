@@ -5,6 +5,7 @@ Declared once; validation, error messages, the JSON Schema and the docs are all 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -139,6 +140,8 @@ class Vocabulary:
                 number = float(text)
             except ValueError:
                 raise ValueError(f"{name} must be a number, got {value!r}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
             return int(number) if number.is_integer() else number
         if spec.type is FieldType.BOOLEAN:
             if isinstance(value, bool):
