@@ -515,3 +515,31 @@ def test_custom_fields_are_declared_with_their_type() -> None:
         ORG,
     )
     assert list(errors(issues)) == [("flow", 0, "when", "seats", "contains")]
+
+
+def test_unknown_time_zones_are_config_errors() -> None:
+    from leadroute.domain.config import compile_config
+    from leadroute.domain.org import Org
+
+    document = {
+        "timezone": "America/New_Yrok",
+        "pools": {"p": {"members": [], "timezone": "Mars/Olympus"}},
+        "flow": [{"id": "fb", "fallback": True, "then": {"queue": "nurture"}}],
+    }
+    config, issues = compile_config(document, Org())
+    assert config is None
+    messages = {i.path: i.message for i in issues}
+    assert "unknown time zone 'America/New_Yrok'" in messages[("timezone",)]
+    assert "unknown time zone 'Mars/Olympus'" in messages[("pools", "p", "timezone")]
+
+
+def test_assign_owner_counts_as_able_to_fall_through() -> None:
+    from leadroute.domain.checks import lint
+    from leadroute.domain.config import compile_config
+    from leadroute.domain.org import Org
+
+    document = {"flow": [{"id": "fb", "fallback": True,
+                          "then": {"assign_owner": {"if_unavailable": "hold"}}}]}
+    config, _ = compile_config(document, Org())
+    assert config is not None
+    assert any("fallback can fail" in i.message for i in lint(config, Org()))

@@ -131,7 +131,11 @@ def _jsonl(text: str, vocabulary: Vocabulary, batch_id: str,
             yield ParsedRow(number, None, f"line {number}: expected a JSON object",
                             {"line": line[:500]})
             continue
-        mapped = {canonical_header(str(k), vocabulary): v for k, v in record.items()}
+        mapped: dict[str, Any] = {}
+        for key, value in record.items():
+            column = canonical_header(str(key), vocabulary)
+            if value not in (None, "") or column not in mapped:
+                mapped[column] = value
         yield _row(number, mapped, record, vocabulary, batch_id, channel)
 
 
@@ -145,8 +149,9 @@ def _csv(text: str, vocabulary: Vocabulary, batch_id: str,
     except StopIteration:
         return
     columns = [canonical_header(h, vocabulary) for h in header]
+    end = reader.line_num
     for cells in reader:
-        number = reader.line_num  # physical line of the record's end; rows start at 2
+        number, end = end + 1, reader.line_num  # the line the record starts on (header = 1)
         if not any(c.strip() for c in cells):
             continue
         raw = dict(zip(header, cells, strict=False))
@@ -156,7 +161,10 @@ def _csv(text: str, vocabulary: Vocabulary, batch_id: str,
                 yield ParsedRow(number, None, f"row {number}: {len(cells)} values for "
                                 f"{len(columns)} columns", raw)
                 continue
-        mapped = dict(zip(columns, cells, strict=False))
+        mapped: dict[str, str] = {}
+        for column, cell in zip(columns, cells, strict=False):
+            if cell.strip() or column not in mapped:  # an empty column never hides a filled one
+                mapped[column] = cell
         yield _row(number, mapped, raw, vocabulary, batch_id, channel)
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from leadroute.domain.matching import domain_of
 from leadroute.domain.org import (
     WEEKDAYS,
     Absence,
@@ -283,7 +284,7 @@ def segment_to_doc(s: Segment) -> dict[str, Any]:
 def account_from_doc(doc: Mapping[str, Any]) -> Account:
     clean = {k: v for k, v in doc.items() if v not in ("", None)}  # empty cells: defaults
     m = AccountModel.model_validate(clean)
-    return Account(m.id, m.name, m.domain.lower() if m.domain else None, m.parent, m.owner,
+    return Account(m.id, m.name, domain_of(m.domain), m.parent, m.owner,
                    m.status, m.opportunity_stage, m.named, m.industry, m.employees)
 
 

@@ -8,11 +8,18 @@ from leadroute.domain.org import Org, RepStatus
 
 
 def can_fall_through(node: Node) -> bool:
-    """Whether a matched node may pass the lead on to the next node."""
+    """Whether a matched node may pass the lead on to the next node.
+
+    Queues and holds never do. A lead with no matched account or no owner always falls through
+    `assign_owner`, whatever `if_unavailable` says (that setting is about an owner who is away);
+    `assign` and `distribute` fall through unless told to hold.
+    """
     action = node.action
     if action.kind in (ActionKind.QUEUE, ActionKind.HOLD):
         return False
-    return action.if_unavailable == "fall_through"
+    if action.kind is ActionKind.ASSIGN_OWNER:
+        return True
+    return action.if_unavailable != "hold"
 
 
 def lint(config: RoutingConfig, org: Org) -> list[Issue]:

@@ -12,18 +12,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadroute.domain.conditions import Condition, ConditionCompiler, Issue
 from leadroute.domain.fields import FieldSpec, FieldType, Vocabulary
-from leadroute.domain.org import Org, RepStatus
+from leadroute.domain.org import Org, RepStatus, zone
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=80)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        zone(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{value}' (use an IANA name such as "
+                         "America/New_York)") from None
+    return value
 
 
 class FieldDecl(_Strict):
@@ -54,6 +66,8 @@ class PoolModel(_Strict):
     max_open: int | None = Field(
         None, ge=1, description="overload guard: skip reps with this many open leads or more")
     timezone: str | None = Field(None, description="time zone of the fairness window")
+
+    _zone = field_validator("timezone")(_known_zone)
 
     @field_validator("weights")
     @classmethod
@@ -149,6 +163,8 @@ class ConfigModel(_Strict):
     pools: dict[Identifier, PoolModel] = Field(default_factory=dict)
     queues: dict[Identifier, QueueModel] = Field(default_factory=dict)
     flow: list[NodeModel] = Field(min_length=1)
+
+    _zone = field_validator("timezone")(_known_zone)
 
 
 class ActionKind(StrEnum):

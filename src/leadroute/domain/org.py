@@ -254,7 +254,10 @@ class Org:
     def team_members(self, team_id: str) -> tuple[str, ...]:
         team = self.teams.get(team_id)
         members = list(team.members) if team else []
-        members += [r.id for r in self.reps.values() if team_id in r.teams and r.id not in members]
+        # Reps who name the team themselves follow, in id order, so the tie-break order is the
+        # same whether the org comes from a file or from the store.
+        members += sorted(r.id for r in self.reps.values()
+                          if team_id in r.teams and r.id not in members)
         return tuple(members)
 
     def with_rep(self, rep: Rep) -> Org:

@@ -39,24 +39,43 @@ def condition_schema(vocabulary: Vocabulary) -> dict[str, Any]:
                     "type": ["string", "array"]},
     }
     for spec in vocabulary.fields.values():
-        ops = {op: {**_operand(op, spec.type), "description": OPERATOR_HELP[op]}
-               for op in OPERATORS[spec.type]}
-        properties[spec.name] = {
-            "description": f"{spec.description} ({spec.type.value})",
-            "anyOf": [
-                _SCALAR,
-                {"type": "array", "items": _SCALAR, "description": "is one of"},
-                {"type": "object", "properties": ops, "additionalProperties": False,
-                 "minProperties": 1},
-            ],
-        }
+        properties[spec.name] = _field_schema(spec.type, f"{spec.description} "
+                                                         f"({spec.type.value})")
     return {
         "anyOf": [
             {"type": ["null", "boolean"]},
             {"type": "array", "items": ref, "description": "every condition holds"},
-            {"type": "object", "properties": properties, "additionalProperties": False},
+            {"type": "object", "properties": properties,
+             # fields a config declares under `fields:`; `leadroute check` flags unknown ones
+             "additionalProperties": _field_schema(FieldType.STRING, "a declared custom field",
+                                                   numeric=True)},
         ]
     }
+
+
+def _field_schema(kind: FieldType, description: str, *, numeric: bool = False) -> dict[str, Any]:
+    names = OPERATORS[kind] + (("gt", "gte", "lt", "lte", "between") if numeric else ())
+    ops = {op: {**_operand(op, kind), "description": OPERATOR_HELP[op]} for op in names}
+    return {
+        "description": description,
+        "anyOf": [
+            _SCALAR,
+            {"type": "array", "items": _SCALAR, "description": "is one of"},
+            {"type": "object", "properties": ops, "additionalProperties": False,
+             "minProperties": 1},
+        ],
+    }
+
+
+# Short forms the config accepts: `distribute: pool_id`, `queue: name`, `assign: rep`,
+# `hold: reason`, `assign_owner: true`.
+_SHORT_FORMS = {
+    "assign_owner": {"type": ["boolean", "null", "string"]},
+    "distribute": {"type": "string"},
+    "assign": {"type": "string"},
+    "queue": {"type": "string"},
+    "hold": {"type": ["string", "boolean", "null"]},
+}
 
 
 def config_schema(vocabulary: Vocabulary | None = None) -> dict[str, Any]:
@@ -67,6 +86,11 @@ def config_schema(vocabulary: Vocabulary | None = None) -> dict[str, Any]:
     schema["title"] = "leadroute routing config"
     defs = schema.setdefault("$defs", {})
     defs["Condition"] = condition_schema(vocabulary)
+    for action, short in _SHORT_FORMS.items():
+        prop = defs["ActionModel"]["properties"][action]
+        prop["anyOf"] = [*prop["anyOf"], short]
+    defs["ActionModel"]["minProperties"] = 1
+    defs["ActionModel"]["maxProperties"] = 1
     node = defs["NodeModel"]["properties"]
     node["when"] = {"$ref": "#/$defs/Condition",
                     "description": "condition; omitted means always"}
