@@ -111,3 +111,17 @@ def test_supersede_keeps_history_with_one_current(store: Store) -> None:
     history = store.decisions("L00000")
     assert [d.current for d in history] == [False, True]
     assert history[1].supersedes == first.id
+
+
+def test_closing_a_lead_frees_its_place_in_the_open_load(store: Store) -> None:
+    org = fixtures.org()
+    store.save_org(org)
+    store.add_leads(fixtures.leads(1))
+    with store.routing_session(org, ["sales"], 1) as session:
+        session.record(_decision("L00000", "r1"))
+    assert store.close_lead("L00000", "converted")
+    assert not store.close_lead("L00000", "converted")
+    with store.routing_session(org, ["sales"], 1) as session:
+        assert session.loads(["r1"], fixtures.NOW)["r1"].open == 0
+    lead = store.lead("L00000")
+    assert lead is not None and lead.status == "converted"

@@ -167,3 +167,29 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "counts add up" in result.output
     assert "What to try next" in result.output
     assert (tmp_path / "demo" / "decisions.jsonl").exists()
+
+
+def test_import_then_route_pending_then_close(workdir: Path) -> None:
+    runner.invoke(app, ["org", "load", str(workdir / "org.yaml")])
+    assert runner.invoke(app, ["config", "activate", str(workdir / "routing.yaml")]).exit_code == 0
+    imported = runner.invoke(app, ["import", str(workdir / "leads.csv")])
+    assert imported.exit_code == 0, imported.output
+    assert "5 records read: 4 new, 1 rejected (counts add up)" in imported.output
+    pending = runner.invoke(app, ["route-pending"])
+    assert "routed 4 pending leads: 4 routed" in pending.output
+    assert "routed 0 pending leads\n" in runner.invoke(app, ["route-pending"]).output
+    closed = runner.invoke(app, ["lead", "close", "2", "--status", "converted"])
+    assert closed.exit_code == 0, closed.output
+    again = runner.invoke(app, ["lead", "close", "2"])
+    assert again.exit_code == 1 and "not an open, routed lead" in again.output
+
+
+def test_demo_with_an_unknown_template_fails_before_writing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--template", "nope"])
+    assert result.exit_code == 1 and "no template 'nope'" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_check_without_an_org_says_so(workdir: Path) -> None:
+    result = runner.invoke(app, ["check", str(workdir / "routing.yaml")])
+    assert result.exit_code == 1 and "no org to check against" in result.output

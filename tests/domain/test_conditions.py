@@ -698,10 +698,6 @@ def test_booleans_are_fine_for_boolean_and_custom_fields() -> None:
 
 
 def test_empty_operator_mapping_and_non_boolean_presence_are_errors() -> None:
-    from leadroute.domain.conditions import ConditionCompiler, Issue
-    from leadroute.domain.fields import Vocabulary
-    from leadroute.domain.org import Org
-
     issues: list[Issue] = []
     compiler = ConditionCompiler(Vocabulary(), Org(), issues)
     compiler.compile({"country": {}}, ("when",))

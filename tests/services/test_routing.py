@@ -136,3 +136,14 @@ def test_held_leads_are_retried_once_and_reassigned_when_reps_return(store: Stor
     history = store.decisions("L00000")
     assert [d.outcome for d in history] == ["held", "routed"]
     assert history[1].supersedes == history[0].id and history[1].current
+
+
+def test_summary_adds_up_only_when_every_record_is_settled() -> None:
+    from leadroute.services.routing import BatchSummary
+
+    summary = BatchSummary(input_rows=3, total=3, outcomes=Counter({"routed": 2, "rejected": 1}))
+    assert summary.adds_up
+    summary.outcomes = Counter({"routed": 2, "new": 1})
+    assert not summary.adds_up
+    summary.outcomes, summary.total = Counter({"routed": 2}), 2
+    assert not summary.adds_up

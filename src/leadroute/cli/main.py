@@ -32,9 +32,11 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=F
 rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes open leads).")
 org_app = typer.Typer(help="Load and inspect the org: reps, teams, territories, accounts.")
 config_app = typer.Typer(help="Routing config versions: list, activate, show.")
+lead_app = typer.Typer(help="Work on single leads: close.")
 app.add_typer(rep_app, name="rep")
 app.add_typer(org_app, name="org")
 app.add_typer(config_app, name="config")
+app.add_typer(lead_app, name="lead")
 
 console = Console()
 errors = Console(stderr=True)
@@ -90,6 +92,9 @@ def check(
     """Validate a config: errors at file:line, unreachable nodes, empty pools, unknown names."""
     store = None if org_file else _store(db)
     org = _org(org_file, store)
+    if org_file is None and not org.reps:
+        raise _fail("no org to check against: pass --org org.yaml, or load one with "
+                    "`leadroute org load`")
     loaded = load_config_file(config, org)
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
@@ -179,6 +184,40 @@ def route(
         raise typer.Exit(2)
 
 
+@app.command("import")
+def import_leads(
+    leads: Annotated[Path, typer.Argument(help="CSV or JSON-lines file of leads")],
+    channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
+    db: DbOption = None,
+) -> None:
+    """Store leads without routing them (route later with `leadroute route-pending`)."""
+    if not leads.exists():
+        raise _fail(f"{leads}: no such file")
+    service = RoutingService(_store(db))
+    batch_id = batch_id_for(leads)
+    result = service.import_batch(read_leads(leads, batch_id=batch_id, channel=channel),
+                                  batch_id=batch_id)
+    console.print(f"{result.input_rows} records read: " + ", ".join(
+        f"{v} {k}" for k, v in sorted(result.outcomes.items()))
+        + f" ({'counts add up' if result.accounted else 'COUNTS DO NOT ADD UP'})")
+
+
+@lead_app.command("close")
+def lead_close(
+    lead: Annotated[str, typer.Argument(help="lead id")],
+    status: Annotated[str, typer.Option(help="contacted, converted or disqualified")]
+    = "contacted",
+    db: DbOption = None,
+) -> None:
+    """Mark a routed lead as worked; it no longer counts as open for load balancing."""
+    service = RoutingService(_store(db))
+    try:
+        service.close_lead(lead, status)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"lead {lead} is now {status}")
+
+
 @app.command("route-pending")
 def route_pending(
     limit: Annotated[int | None, typer.Option(help="route at most this many")] = None,
@@ -197,8 +236,8 @@ def route_pending(
                           + ", ".join(f"{v} {k}" for k, v in sorted(again.outcomes.items())))
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    console.print(f"routed {result.total} pending leads: "
-                  + ", ".join(f"{v} {k}" for k, v in sorted(result.outcomes.items())))
+    detail = ", ".join(f"{v} {k}" for k, v in sorted(result.outcomes.items()))
+    console.print(f"routed {result.total} pending leads" + (f": {detail}" if detail else ""))
 
 
 @app.command()
@@ -265,10 +304,14 @@ def demo(
     from leadroute.sample import write_sample
     from leadroute.templates import template_path
 
+    try:
+        template_file = template_path(template)
+    except LookupError as exc:
+        raise _fail(str(exc)) from None
     directory.mkdir(parents=True, exist_ok=True)
     files = write_sample(directory, leads=leads)
     config_path = directory / "routing.yaml"
-    shutil.copyfile(template_path(template), config_path)
+    shutil.copyfile(template_file, config_path)
     db_url = db
     if db_url is None:
         db_file = directory / "leadroute.db"

@@ -52,6 +52,9 @@ def summary(console: Console, result: BatchSummary, org: Org | None = None) -> N
         console.print(table)
     status = "[green]counts add up[/]" if result.adds_up else "[red]COUNTS DO NOT ADD UP[/]"
     rate = result.total / result.seconds if result.seconds else 0.0
+    if result.input_rows is not None and result.input_rows != result.total:
+        console.print(f"[red]{result.input_rows} records read but {result.total} accounted "
+                      "for[/]")
     console.print(f"{result.total} leads: " + ", ".join(
         f"{result.outcomes.get(o, 0)} {o}" for o in ("routed", "held", "unrouted", "rejected"))
         + f" ({status}); {result.seconds:.1f}s, {rate:,.0f} leads/s")

@@ -19,6 +19,7 @@ from leadroute.domain.matching import match_account
 from leadroute.domain.org import Org, RepStatus
 
 Clock = Callable[[], datetime]
+CLOSED_STATUSES = ("contacted", "converted", "disqualified")
 
 
 def utc_now() -> datetime:
@@ -27,10 +28,16 @@ def utc_now() -> datetime:
 
 @dataclass
 class BatchSummary:
-    """What happened to every lead of a batch. `total` always equals the sum of outcomes."""
+    """What happened to every lead of a batch.
+
+    For a file, `input_rows` counts the records read and `outcomes` is re-read from the store at
+    the end (whoever routed each lead), so `adds_up` checks that every input record ended as
+    routed, held, unrouted or rejected. `routes`, `reps` and `queues` count this run's decisions.
+    """
 
     batch_id: str | None = None
     total: int = 0
+    input_rows: int | None = None
     outcomes: Counter[str] = field(default_factory=Counter)
     routes: Counter[str] = field(default_factory=Counter)
     reps: Counter[str] = field(default_factory=Counter)
@@ -55,14 +62,17 @@ class BatchSummary:
         elif decision.outcome is Outcome.UNROUTED:
             self.unrouted_reasons[decision.reason] += 1
 
-    def reject(self, row: int | None, reason: str) -> None:
-        self.total += 1
-        self.outcomes[Outcome.REJECTED.value] += 1
-        self.rejections.append((row, reason))
+    @property
+    def accounted(self) -> bool:
+        """Every record read is in the store, whatever its status."""
+        expected = self.total if self.input_rows is None else self.input_rows
+        return expected == self.total == sum(self.outcomes.values())
 
     @property
     def adds_up(self) -> bool:
-        return self.total == sum(self.outcomes.values())
+        """Every record read ended as routed, held, unrouted or rejected."""
+        final = {o.value for o in Outcome}
+        return self.accounted and all(status in final for status in self.outcomes)
 
 
 class RoutingService:
@@ -103,13 +113,16 @@ class RoutingService:
     # -- batches -------------------------------------------------------------------------
 
     def ingest(self, rows: Iterable[ParsedRow], *, batch_id: str,
-               summary: BatchSummary) -> list[str]:
+               summary: BatchSummary) -> tuple[list[str], list[str]]:
         """Store a batch's leads as new and its bad rows as rejected.
 
-        Returns the ids of leads that were already stored (by an earlier run of the same file,
-        or the same lead id elsewhere): they are not routed again.
+        Returns every stored id of the input (leads and rejections), and the ids of leads that
+        were already stored (by an earlier run of the same file, or the same lead id
+        elsewhere): those are not routed again.
         """
         already: list[str] = []
+        every: list[str] = []
+        summary.input_rows = 0
         chunk: list[ParsedRow] = []
 
         def flush() -> None:
@@ -121,9 +134,13 @@ class RoutingService:
             self.store.add_rejections(rejected, batch_id=batch_id)
             for r in chunk:
                 if r.lead is None:
-                    summary.reject(r.row, r.reason or "rejected")
-                elif r.lead.id in existing:
-                    already.append(r.lead.id)
+                    summary.rejections.append((r.row, r.reason or "rejected"))
+                    every.append(f"{batch_id}-{r.row}")
+                else:
+                    every.append(r.lead.id)
+                    if r.lead.id in existing:
+                        already.append(r.lead.id)
+            summary.input_rows = (summary.input_rows or 0) + len(chunk)
             chunk.clear()
 
         seen: set[str] = set()
@@ -137,7 +154,22 @@ class RoutingService:
             if len(chunk) >= 2000:
                 flush()
         flush()
-        return already
+        return every, already
+
+    def import_batch(self, rows: Iterable[ParsedRow], *, batch_id: str) -> BatchSummary:
+        """Store a batch without routing it: leads wait as new, bad rows are rejected."""
+        summary = BatchSummary(batch_id=batch_id)
+        every, _ = self.ingest(rows, batch_id=batch_id, summary=summary)
+        summary.outcomes = self.store.statuses(every)
+        summary.total = sum(summary.outcomes.values())
+        return summary
+
+    def close_lead(self, lead_id: str, status: str) -> None:
+        """A rep worked a routed lead: record its new status and free its place in the load."""
+        if status not in CLOSED_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CLOSED_STATUSES)}")
+        if not self.store.close_lead(lead_id, status):
+            raise LookupError(f"lead '{lead_id}' is not an open, routed lead")
 
     def route_batch(self, rows: Iterable[ParsedRow], *, batch_id: str,
                     output: TextIO | None = None,
@@ -145,15 +177,14 @@ class RoutingService:
                     on_ingested: Callable[[int], None] | None = None) -> BatchSummary:
         started = time.perf_counter()
         summary = BatchSummary(batch_id=batch_id)
-        already = self.ingest(rows, batch_id=batch_id, summary=summary)
+        every, already = self.ingest(rows, batch_id=batch_id, summary=summary)
         if on_ingested is not None:
             on_ingested(self.store.lead_counts(batch_id=batch_id).get("new", 0))
         self.route_pending(batch_id=batch_id, output=output, progress=progress,
                            summary=summary)
         summary.already_decided = len(already)
-        for status, count in self.store.statuses(already).items():
-            summary.total += count
-            summary.outcomes[status] += count
+        summary.outcomes = self.store.statuses(every)
+        summary.total = sum(summary.outcomes.values())
         summary.seconds = time.perf_counter() - started
         return summary
 

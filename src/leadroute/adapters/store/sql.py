@@ -103,6 +103,9 @@ class Store:
         cfg.set_main_option("script_location",
                             str(resources.files("leadroute").joinpath("migrations")))
         with self._write() as conn:
+            if self.dialect == "postgresql":
+                # Processes starting together on an empty database migrate one at a time.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7412019)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
@@ -266,6 +269,24 @@ class Store:
             query = query.where(t.leads.c.batch_id == batch_id)
         with self.engine.connect() as conn:
             return {status: int(n) for status, n in conn.execute(query)}
+
+    def close_lead(self, lead_id: str, status: str) -> bool:
+        """Move a routed lead to a worked status and take it off its owner's open count."""
+        with self._write() as conn:
+            query = select(t.leads.c.owner_id).where(
+                t.leads.c.id == lead_id, t.leads.c.status == Outcome.ROUTED.value)
+            if self.dialect == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).first()
+            if row is None:
+                return False
+            conn.execute(update(t.leads).where(t.leads.c.id == lead_id)
+                         .values(status=status, updated_at=_now()))
+            if row.owner_id is not None:
+                conn.execute(update(t.rep_counters).where(
+                    t.rep_counters.c.rep_id == row.owner_id, t.rep_counters.c.period == OPEN,
+                    t.rep_counters.c.count > 0).values(count=t.rep_counters.c.count - 1))
+            return True
 
     # -- decisions -------------------------------------------------------------------------
 
