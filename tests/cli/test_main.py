@@ -193,3 +193,16 @@ def test_demo_with_an_unknown_template_fails_before_writing(tmp_path: Path) -> N
 def test_check_without_an_org_says_so(workdir: Path) -> None:
     result = runner.invoke(app, ["check", str(workdir / "routing.yaml")])
     assert result.exit_code == 1 and "no org to check against" in result.output
+
+
+def test_marking_a_rep_inactive_in_the_org_file_hands_its_leads_on(workdir: Path) -> None:
+    runner.invoke(app, ["route", str(workdir / "leads.csv"), "--config",
+                        str(workdir / "routing.yaml"), "--org", str(workdir / "org.yaml")])
+    edited = ORG.replace("timezone: America/New_York}",
+                         "timezone: America/New_York, status: inactive}")
+    (workdir / "org2.yaml").write_text(edited, encoding="utf-8")
+    result = runner.invoke(app, ["org", "load", str(workdir / "org2.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "ann is now inactive: 1 open leads re-routed" in result.output
+    history = json.loads(runner.invoke(app, ["explain", "2", "--json", "--history"]).output)
+    assert [h["rep"] for h in history] == ["ann", "bob"]

@@ -377,10 +377,13 @@ def org_load(
 ) -> None:
     """Load reps, teams, territories, segments and accounts from YAML (and CSV) into the store."""
     org = _org(file, None)
-    _store(db).save_org(org, replace=replace)
+    service = RoutingService(_store(db))
+    handed = service.load_org(org, replace=replace)
     console.print(f"loaded {len(org.reps)} reps, {len(org.teams)} teams, "
                   f"{len(org.territories)} territories, {len(org.segments)} segments, "
                   f"{len(org.accounts)} accounts")
+    for rep_id, decisions in handed.items():
+        console.print(f"{rep_id} is now inactive: {len(decisions)} open leads re-routed")
 
 
 @org_app.command("show")

@@ -271,6 +271,23 @@ class RoutingService:
 
     # -- reps ------------------------------------------------------------------------------
 
+    def load_org(self, org: Org, *, replace: bool = False) -> dict[str, list[Decision]]:
+        """Save an org; reps it newly marks inactive hand their open leads on through the flow.
+
+        The file is the source of truth for rep status, so loading it can also resume a paused
+        rep or pause an active one.
+        """
+        before = self.store.load_org().reps
+        self.store.save_org(org, replace=replace)
+        leaving = [rep.id for rep in org.reps.values() if rep.status is RepStatus.INACTIVE
+                   and rep.id in before and before[rep.id].status is not RepStatus.INACTIVE]
+        handed: dict[str, list[Decision]] = {}
+        if leaving and self.store.config() is not None:
+            self._router = None  # pick up the new org
+            for rep_id in leaving:
+                handed[rep_id] = self.reroute_open_leads(rep_id)
+        return handed
+
     def deactivate_rep(self, rep_id: str) -> list[Decision]:
         """Mark a rep inactive and send each of its open leads through the flow again."""
         if not self.store.set_rep_status(rep_id, RepStatus.INACTIVE):
