@@ -705,3 +705,14 @@ def test_empty_operator_mapping_and_non_boolean_presence_are_errors() -> None:
     messages = [i.message for i in issues]
     assert any("empty mapping" in m for m in messages)
     assert any("needs true or false" in m for m in messages)
+
+
+def test_a_bare_jsonlogic_expression_is_a_condition() -> None:
+    issues: list[Issue] = []
+    compiler = ConditionCompiler(Vocabulary(), Org(), issues)
+    rule = {"and": [{"==": [{"var": "country"}, "US"]}, {">=": [{"var": "employees"}, 100]}]}
+    condition = compiler.compile(rule, ("when",))
+    assert issues == []
+    assert condition.fields == ("country", "employees")
+    assert condition.test({"country": "US", "employees": 150})
+    assert not condition.test({"country": "US", "employees": 50})

@@ -7,7 +7,8 @@ Condition syntax (YAML):
     {all: [...]}, {any: [...]}, {not: ...} combinators; a mapping with several keys means all
     {territory: na_west}                   the lead is in a territory (or any of a list)
     {segment: [C, D]}                      the lead's size segment is one of
-    {jsonlogic: {...}}                     a JsonLogic expression (jsonlogic.com)
+    {jsonlogic: {...}}                     a JsonLogic expression (jsonlogic.com); a bare
+                                           expression such as {"and": [...]} works too
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ class Condition:
     always: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+
+# JsonLogic operators that cannot be a leadroute key or field name: a mapping with one of these
+# as its only key is read as a JsonLogic expression without the `jsonlogic:` wrapper.
+BARE_JSONLOGIC = frozenset({
+    "==", "===", "!=", "!==", "!", "!!", "and", "or", "if", "?:", ">", ">=", "<", "<=",
+    "var", "missing", "missing_some", "some", "none", "merge", "cat", "substr", "+", "-", "*",
+    "/", "%", "max", "min", "map", "filter", "reduce",
+})
 
 ALWAYS = Condition(test=lambda _d: True, text="always", always=True)
 
@@ -209,6 +218,8 @@ class ConditionCompiler:
         if not isinstance(raw, Mapping):
             self._error(path, f"a condition must be a mapping or a list, not {raw!r}")
             return ALWAYS
+        if len(raw) == 1 and next(iter(raw)) in BARE_JSONLOGIC:
+            return self._jsonlogic(raw, path)  # a JsonLogic expression pasted as it is
         parts = [self._compile_key(str(key), value, (*path, key)) for key, value in raw.items()]
         if not parts:
             return ALWAYS
