@@ -35,7 +35,8 @@ def config_reference() -> str:
         "| `all` | list of conditions | every condition holds |",
         "| `any` | list of conditions | at least one condition holds |",
         "| `not` | condition | the condition does not hold |",
-        "| `jsonlogic` | JsonLogic expression | the expression is truthy (jsonlogic.com); a bare expression whose only key is a JsonLogic operator (`{"and": [...]}`) works too |",
+        "| `jsonlogic` | JsonLogic expression | the expression is truthy (jsonlogic.com); a bare "
+        'expression whose only key is a JsonLogic operator (`{"and": [...]}`) works too |',
         "",
     ]
     return "\n".join(lines)
