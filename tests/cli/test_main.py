@@ -156,7 +156,7 @@ def test_schema_is_json_schema_with_conditions() -> None:
 
 def test_reference_doc_is_in_sync() -> None:
     doc = Path(__file__).parents[2] / "docs" / "config-reference.md"
-    assert doc.read_text(encoding="utf-8") == config_reference() + "\n", (
+    assert doc.read_text(encoding="utf-8") == config_reference(), (
         "docs/config-reference.md is stale: run `leadroute reference > "
         "docs/config-reference.md`")
 
