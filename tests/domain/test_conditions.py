@@ -716,3 +716,13 @@ def test_a_bare_jsonlogic_expression_is_a_condition() -> None:
     assert condition.fields == ("country", "employees")
     assert condition.test({"country": "US", "employees": 150})
     assert not condition.test({"country": "US", "employees": 50})
+
+
+def test_jsonlogic_conditions_use_jsonlogic_truthiness() -> None:
+    issues: list[Issue] = []
+    compiler = ConditionCompiler(Vocabulary(), Org(), issues)
+    nan = compiler.compile({"jsonlogic": {"/": [0, 0]}}, ("when",))
+    empty = compiler.compile({"jsonlogic": {"merge": []}}, ("when",))
+    zero_text = compiler.compile({"jsonlogic": {"cat": ["0"]}}, ("when",))
+    assert issues == []
+    assert not nan.test({}) and not empty.test({}) and zero_text.test({})

@@ -13,13 +13,14 @@ Condition syntax (YAML):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from leadroute.domain.fields import OPERATORS, FieldSpec, FieldType, Vocabulary
-from leadroute.domain.jsonlogic import JsonLogicError, compile_jsonlogic, jsonlogic_vars
+from leadroute.domain.jsonlogic import JsonLogicError, compile_jsonlogic_predicate, jsonlogic_vars
 from leadroute.domain.org import Org
 
 Data = Mapping[str, Any]
@@ -370,7 +371,7 @@ class ConditionCompiler:
 
     def _jsonlogic(self, rule: Any, path: Path) -> Condition:
         try:
-            evaluate = compile_jsonlogic(rule)
+            test = compile_jsonlogic_predicate(rule)  # JsonLogic truthiness, compiled once
         except JsonLogicError as exc:
             self._error(path, f"invalid JsonLogic: {exc}")
             return ALWAYS
@@ -378,13 +379,7 @@ class ConditionCompiler:
         for name in names:
             if self.vocabulary.get(name) is None:
                 self._error(path, f"unknown field '{name}' in JsonLogic var")
-
-        def truthy(d: Data) -> bool:
-            result = evaluate(d)
-            return not (result is None or result is False or result == 0 or result == ""
-                        or result == [])
-
-        return Condition(truthy, f"jsonlogic {rule}", names, conjunctive=False,
+        return Condition(test, f"jsonlogic {json.dumps(rule)}", names, conjunctive=False,
                          extra={"jsonlogic": rule})
 
     def _all(self, children: list[Condition]) -> Condition:

@@ -57,6 +57,7 @@ class PoolState:
     window: str = ""
     credits: Mapping[str, float] = field(default_factory=dict)
     counts: Mapping[str, int] = field(default_factory=dict)
+    present: frozenset[str] = frozenset()  # reps who were eligible at the last pick
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +170,8 @@ def pick(
     earning = eligible
     if pool.absence == "catch_up":
         earning = eligible + [r for r, (why, _) in blocked.items() if why in _STILL_EARNING]
+    elif state.present:
+        _rejoin(eligible, state.present, credits)
     weights = {rep_id: weight_of(pool, reps.get(rep_id)) for rep_id in earning}
     total = sum(weights.values())
     for rep_id in earning:  # each earning rep is owed its share of this lead
@@ -186,7 +189,23 @@ def pick(
     credits[chosen] -= 1.0
     counts[chosen] = counts.get(chosen, 0) + 1
     return Pick(chosen, _trace(pool, chosen, how, blocked, credits, counts, member_loads),
-                PoolState(window, credits, counts), how)
+                PoolState(window, credits, counts, frozenset(eligible)), how)
+
+
+def _rejoin(eligible: list[str], present: frozenset[str], credits: dict[str, float]) -> None:
+    """No catch-up: a rep back from an absence (or new to the pool) rejoins behind the others.
+
+    While it was away the reps who stayed took its leads and their credits fell; its own credit
+    was frozen. Left as is, it would be owed more than everyone present and take several leads
+    in a row. So its credit is capped at the average credit of the reps who stayed.
+    """
+    stayed = [credits.get(r, 0.0) for r in eligible if r in present]
+    if not stayed:
+        return
+    average = sum(stayed) / len(stayed)
+    for rep_id in eligible:
+        if rep_id not in present and credits.get(rep_id, 0.0) > average:
+            credits[rep_id] = average
 
 
 def _most_urgent(

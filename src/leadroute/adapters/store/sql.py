@@ -353,14 +353,15 @@ class RoutingSession:
         if pool_ids:
             conn.execute(store._insert(t.pool_state).on_conflict_do_nothing(), [
                 {"pool_id": p, "fairness_window": "", "credits": {}, "counts": {},
-                 "updated_at": now} for p in pool_ids])
+                 "present": [], "updated_at": now} for p in pool_ids])
             query = select(t.pool_state).where(t.pool_state.c.pool_id.in_(pool_ids)).order_by(
                 t.pool_state.c.pool_id)
             if store.dialect == "postgresql":
                 query = query.with_for_update()
             for row in conn.execute(query).mappings():
-                self._pools[row["pool_id"]] = PoolState(row["fairness_window"],
-                                                        row["credits"], row["counts"])
+                self._pools[row["pool_id"]] = PoolState(
+                    row["fairness_window"], row["credits"], row["counts"],
+                    frozenset(row["present"] or ()))
         self._dirty_pools: set[str] = set()
         self._counters: dict[tuple[str, str], int] = {}
         self._load_cache: dict[str, tuple[datetime, RepLoad]] = {}
@@ -516,7 +517,8 @@ class RoutingSession:
         if self._dirty_pools:
             rows = [{"pool_id": p, "fairness_window": self._pools[p].window,
                      "credits": dict(self._pools[p].credits),
-                     "counts": dict(self._pools[p].counts), "updated_at": now}
+                     "counts": dict(self._pools[p].counts),
+                     "present": sorted(self._pools[p].present), "updated_at": now}
                     for p in sorted(self._dirty_pools)]
             store._upsert(conn, t.pool_state, rows, ["pool_id"])
             self._dirty_pools = set()

@@ -110,6 +110,7 @@ pool_state = Table(
     Column("fairness_window", String(32), nullable=False),
     Column("credits", JSON, nullable=False),
     Column("counts", JSON, nullable=False),
+    Column("present", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

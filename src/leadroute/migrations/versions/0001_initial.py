@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("fairness_window", sa.String(32), nullable=False),
         sa.Column("credits", sa.JSON, nullable=False),
         sa.Column("counts", sa.JSON, nullable=False),
+        sa.Column("present", sa.JSON, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
     )
     op.create_table(
