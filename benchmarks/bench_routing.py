@@ -42,10 +42,22 @@ REGIONS = {
     "apac": ["AU", "SG", "JP", "IN"],
     "latam": ["BR", "MX", "AR"],
 }
-ZONES = {"na": "America/New_York", "emea": "Europe/Berlin", "apac": "Asia/Singapore",
-         "latam": "America/Sao_Paulo"}
-INDUSTRIES = ["Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
-              "Education", "Media", "Logistics"]
+ZONES = {
+    "na": "America/New_York",
+    "emea": "Europe/Berlin",
+    "apac": "Asia/Singapore",
+    "latam": "America/Sao_Paulo",
+}
+INDUSTRIES = [
+    "Software",
+    "Financial Services",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Education",
+    "Media",
+    "Logistics",
+]
 SOURCES = ["Web", "Webinar", "Trade Show", "Content Download", "Partner Referral", "Free Trial"]
 PRODUCTS = ["Analytics", "Payments", "Platform"]
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -60,52 +72,104 @@ def build(seed: int = 11) -> tuple[Org, RoutingConfig]:
         team = f"{region}_{['sdr', 'ae', 'ent', 'smb', 'mid'][i // 4 % 5]}"
         rep_id = f"rep{i:03d}"
         teams.setdefault(team, []).append(rep_id)
-        reps.append(Rep(
-            id=rep_id, name=f"Rep {i}", teams=(team,), timezone="UTC",
-            working_hours=WorkingHours.weekdays(datetime.min.time(), datetime.max.time()),
-            weight=rng.choice([0.5, 1.0, 1.0, 1.5]),
-            caps=Caps(day=10_000) if i % 7 == 0 else Caps(),
-        ))
+        reps.append(
+            Rep(
+                id=rep_id,
+                name=f"Rep {i}",
+                teams=(team,),
+                timezone="UTC",
+                working_hours=WorkingHours.weekdays(datetime.min.time(), datetime.max.time()),
+                weight=rng.choice([0.5, 1.0, 1.0, 1.5]),
+                caps=Caps(day=10_000) if i % 7 == 0 else Caps(),
+            )
+        )
     territories = [Territory(r, r, frozenset(c)) for r, c in REGIONS.items()]
-    segments = [Segment("A", "A", high=20), Segment("B", "B", 20, 100),
-                Segment("C", "C", 100, 500), Segment("D", "D", 500)]
-    accounts = [Account(f"acc{i}", f"Account {i}", f"account{i}.com",
-                        owner_id=f"rep{rng.randrange(200):03d}", named=i % 3 == 0)
-                for i in range(2_000)]
+    segments = [
+        Segment("A", "A", high=20),
+        Segment("B", "B", 20, 100),
+        Segment("C", "C", 100, 500),
+        Segment("D", "D", 500),
+    ]
+    accounts = [
+        Account(
+            f"acc{i}",
+            f"Account {i}",
+            f"account{i}.com",
+            owner_id=f"rep{rng.randrange(200):03d}",
+            named=i % 3 == 0,
+        )
+        for i in range(2_000)
+    ]
     org = build_org(reps=reps, territories=territories, segments=segments, accounts=accounts)
-    pools = {team: {"members": [f"team:{team}"], "method": "weighted" if "ae" in team
-                    else "round_robin", "fairness_window": "day"} for team in teams}
+    pools = {
+        team: {
+            "members": [f"team:{team}"],
+            "method": "weighted" if "ae" in team else "round_robin",
+            "fairness_window": "day",
+        }
+        for team in teams
+    }
     flow: list[dict[str, object]] = [
         {"id": "named", "when": {"account.named": True}, "then": {"assign_owner": {}}},
     ]
     for region in REGIONS:
         flow += [
-            {"id": f"{region}_ent", "when": {"territory": region, "segment": "D"},
-             "then": {"distribute": f"{region}_ent"}},
-            {"id": f"{region}_mid_demo", "when": {"territory": region, "segment": "C",
-                                                  "request_type": "demo"},
-             "then": {"distribute": f"{region}_ae"}},
-            {"id": f"{region}_mid", "when": {"territory": region, "segment": ["B", "C"],
-                                             "industry": {"in": INDUSTRIES[:4]}},
-             "then": {"distribute": f"{region}_mid"}},
-            {"id": f"{region}_partner", "when": {"all": [
-                {"territory": region}, {"lead_source": "Partner Referral"}]},
-             "then": {"distribute": f"{region}_ae"}},
-            {"id": f"{region}_smb", "when": {"territory": region, "segment": "A",
-                                             "title": {"matches": "founder|ceo|owner"}},
-             "then": {"distribute": f"{region}_smb"}},
-            {"id": f"{region}_sdr", "when": {"territory": region,
-                                             "employees": {"gte": 10}},
-             "then": {"distribute": f"{region}_sdr"}},
+            {
+                "id": f"{region}_ent",
+                "when": {"territory": region, "segment": "D"},
+                "then": {"distribute": f"{region}_ent"},
+            },
+            {
+                "id": f"{region}_mid_demo",
+                "when": {"territory": region, "segment": "C", "request_type": "demo"},
+                "then": {"distribute": f"{region}_ae"},
+            },
+            {
+                "id": f"{region}_mid",
+                "when": {
+                    "territory": region,
+                    "segment": ["B", "C"],
+                    "industry": {"in": INDUSTRIES[:4]},
+                },
+                "then": {"distribute": f"{region}_mid"},
+            },
+            {
+                "id": f"{region}_partner",
+                "when": {"all": [{"territory": region}, {"lead_source": "Partner Referral"}]},
+                "then": {"distribute": f"{region}_ae"},
+            },
+            {
+                "id": f"{region}_smb",
+                "when": {
+                    "territory": region,
+                    "segment": "A",
+                    "title": {"matches": "founder|ceo|owner"},
+                },
+                "then": {"distribute": f"{region}_smb"},
+            },
+            {
+                "id": f"{region}_sdr",
+                "when": {"territory": region, "employees": {"gte": 10}},
+                "then": {"distribute": f"{region}_sdr"},
+            },
         ]
     flow += [
-        {"id": "students", "when": {"email": {"ends_with": ".edu"}},
-         "then": {"queue": "disqualified"}},
-        {"id": "no_size", "when": {"employees": {"missing": True}},
-         "then": {"hold": "awaiting enrichment"}},
+        {
+            "id": "students",
+            "when": {"email": {"ends_with": ".edu"}},
+            "then": {"queue": "disqualified"},
+        },
+        {
+            "id": "no_size",
+            "when": {"employees": {"missing": True}},
+            "then": {"hold": "awaiting enrichment"},
+        },
         {"id": "tiny", "when": {"employees": {"lt": 10}}, "then": {"queue": "self_serve"}},
-        {"id": "product", "when": {"product_interest": {"in": PRODUCTS}},
-         "then": {"distribute": "na_sdr"}},
+        {
+            "id": "product",
+            "when": {"product_interest": {"in": PRODUCTS}},
+            "then": {"distribute": "na_sdr"},
+        },
         {"id": "fallback", "fallback": True, "then": {"queue": "nurture"}},
     ]
     document = {"name": "bench-30", "pools": pools, "flow": flow}
@@ -121,8 +185,11 @@ def make_leads(n: int, seed: int = 5) -> list[Lead]:
     for i in range(n):
         region = rng.choices(list(REGIONS), weights=[55, 30, 12, 3])[0]
         fields: dict[str, object] = {
-            "email": (f"p{i}@account{rng.randrange(4000)}.com" if rng.random() < 0.4
-                      else f"p{i}@company{i}.com"),
+            "email": (
+                f"p{i}@account{rng.randrange(4000)}.com"
+                if rng.random() < 0.4
+                else f"p{i}@company{i}.com"
+            ),
             "company": f"Company {i}",
             "country": rng.choice(REGIONS[region]),
             "industry": rng.choice(INDUSTRIES),
@@ -133,8 +200,11 @@ def make_leads(n: int, seed: int = 5) -> list[Lead]:
         }
         if rng.random() > 0.03:
             fields["employees"] = int(rng.lognormvariate(4, 1.6))
-        leads.append(Lead(f"L{i:06d}", fields, channel="web_form",
-                          received_at=NOW - timedelta(seconds=n - i)))
+        leads.append(
+            Lead(
+                f"L{i:06d}", fields, channel="web_form", received_at=NOW - timedelta(seconds=n - i)
+            )
+        )
     return leads
 
 
@@ -155,9 +225,13 @@ def persisted_sqlite(org: Org, config: RoutingConfig, leads: list[Lead]) -> tupl
         store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
         store.migrate()
         store.save_org(org)
-        seq = store.save_config(content_hash=config.content_hash, name=config.name,
-                                document=config.document, source=json.dumps(config.document),
-                                activate=True)
+        seq = store.save_config(
+            content_hash=config.content_hash,
+            name=config.name,
+            document=config.document,
+            source=json.dumps(config.document),
+            activate=True,
+        )
         store.add_leads(leads)
         service = RoutingService(store, clock=lambda: NOW, chunk_size=1000)
         service.use(config, seq, org)
@@ -182,17 +256,21 @@ def main() -> None:
     results: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"Python {platform.python_version()}",
-        "leads": args.leads, "nodes": len(config.nodes), "reps": len(org.reps),
+        f"Python {platform.python_version()}",
+        "leads": args.leads,
+        "nodes": len(config.nodes),
+        "reps": len(org.reps),
         "engine_seconds": round(engine_s, 3),
         "engine_leads_per_s": round(args.leads / engine_s),
         "engine_us_per_lead": round(engine_s / args.leads * 1e6, 2),
     }
     if not args.skip_sqlite:
         sqlite_s, decisions = persisted_sqlite(org, config, leads)
-        results.update(sqlite_seconds=round(sqlite_s, 3),
-                       sqlite_leads_per_s=round(args.leads / sqlite_s),
-                       sqlite_decisions=decisions)
+        results.update(
+            sqlite_seconds=round(sqlite_s, 3),
+            sqlite_leads_per_s=round(args.leads / sqlite_s),
+            sqlite_decisions=decisions,
+        )
     if args.json:
         print(json.dumps(results, indent=2))
         return
@@ -200,11 +278,15 @@ def main() -> None:
     print(f"{args.leads:,} leads, {len(config.nodes)}-node flow, {len(org.reps)} reps\n")
     print("| mode | seconds | leads/s | µs/lead |")
     print("|---|---:|---:|---:|")
-    print(f"| engine only (in-memory state) | {engine_s:.2f} | {args.leads / engine_s:,.0f} | "
-          f"{engine_s / args.leads * 1e6:.1f} |")
+    print(
+        f"| engine only (in-memory state) | {engine_s:.2f} | {args.leads / engine_s:,.0f} | "
+        f"{engine_s / args.leads * 1e6:.1f} |"
+    )
     if not args.skip_sqlite:
-        print(f"| persisted decisions, SQLite | {sqlite_s:.2f} | {args.leads / sqlite_s:,.0f} | "
-              f"{sqlite_s / args.leads * 1e6:.1f} |")
+        print(
+            f"| persisted decisions, SQLite | {sqlite_s:.2f} | {args.leads / sqlite_s:,.0f} | "
+            f"{sqlite_s / args.leads * 1e6:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ from sqlalchemy.exc import OperationalError
 
 from leadroute.adapters.store.sql import Store
 
-PG_URL = os.environ.get("LEADROUTE_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "LEADROUTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 _pg_state: dict[str, str | None] = {}
 
 
@@ -28,8 +29,10 @@ def pg_unavailable() -> str | None:
             engine.dispose()
             _pg_state["reason"] = None
         except (OperationalError, ImportError) as exc:
-            _pg_state["reason"] = (f"PostgreSQL not reachable at {PG_URL} "
-                                   f"(set LEADROUTE_TEST_PG_URL): {str(exc).splitlines()[0]}")
+            _pg_state["reason"] = (
+                f"PostgreSQL not reachable at {PG_URL} "
+                f"(set LEADROUTE_TEST_PG_URL): {str(exc).splitlines()[0]}"
+            )
     return _pg_state["reason"]
 
 

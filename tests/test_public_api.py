@@ -5,9 +5,25 @@ from __future__ import annotations
 import leadroute
 
 EXPECTED = [
-    "Account", "Decision", "Lead", "Org", "Outcome", "Rep", "Router", "RoutingConfig",
-    "RoutingService", "Segment", "Store", "Team", "Territory", "__version__", "build_org",
-    "compile_config", "load_config_file", "load_config_text", "load_org",
+    "Account",
+    "Decision",
+    "Lead",
+    "Org",
+    "Outcome",
+    "Rep",
+    "Router",
+    "RoutingConfig",
+    "RoutingService",
+    "Segment",
+    "Store",
+    "Team",
+    "Territory",
+    "__version__",
+    "build_org",
+    "compile_config",
+    "load_config_file",
+    "load_config_text",
+    "load_org",
 ]
 
 

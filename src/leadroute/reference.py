@@ -17,8 +17,10 @@ def config_reference() -> str:
         "| type | operators |",
         "|---|---|",
     ]
-    lines += [f"| {kind.value} | {', '.join(f'`{op}`' for op in ops)} |"
-              for kind, ops in OPERATORS.items()]
+    lines += [
+        f"| {kind.value} | {', '.join(f'`{op}`' for op in ops)} |"
+        for kind, ops in OPERATORS.items()
+    ]
     lines += ["", "## Operators", "", "| operator | meaning |", "|---|---|"]
     lines += [f"| `{op}` | {text} |" for op, text in OPERATOR_HELP.items()]
     for title, fields in (("Lead fields", LEAD_FIELDS), ("Account fields", ACCOUNT_FIELDS)):

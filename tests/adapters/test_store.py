@@ -34,11 +34,13 @@ def test_rep_status_change_persists(store: Store) -> None:
 
 
 def test_config_versions_by_hash(store: Store) -> None:
-    first = store.save_config(content_hash="h1", name="a", document={"x": 1}, source="x: 1",
-                              activate=True)
+    first = store.save_config(
+        content_hash="h1", name="a", document={"x": 1}, source="x: 1", activate=True
+    )
     again = store.save_config(content_hash="h1", name="a", document={"x": 1}, source="x: 1")
-    second = store.save_config(content_hash="h2", name="b", document={"x": 2}, source="x: 2",
-                               activate=True)
+    second = store.save_config(
+        content_hash="h2", name="b", document={"x": 2}, source="x: 2", activate=True
+    )
     assert first == again
     assert second == first + 1
     active = store.config()
@@ -56,10 +58,18 @@ def test_add_leads_reports_existing_and_keeps_rejections(store: Store) -> None:
     assert rejected is not None and rejected.reason == "row 9: bad"
 
 
-def _decision(lead_id: str, rep: str | None, pool: str | None = None,
-              state: PoolState | None = None) -> Decision:
-    return Decision(lead_id=lead_id, outcome=Outcome.ROUTED, reason="test",
-                    decided_at=fixtures.NOW, rep_id=rep, pool=pool, pool_state=state)
+def _decision(
+    lead_id: str, rep: str | None, pool: str | None = None, state: PoolState | None = None
+) -> Decision:
+    return Decision(
+        lead_id=lead_id,
+        outcome=Outcome.ROUTED,
+        reason="test",
+        decided_at=fixtures.NOW,
+        rep_id=rep,
+        pool=pool,
+        pool_state=state,
+    )
 
 
 def test_routing_session_persists_state_and_counters(store: Store) -> None:

@@ -67,29 +67,45 @@ runner = CliRunner()
 
 def test_check_reports_errors_at_file_and_line(workdir: Path) -> None:
     bad = CONFIG.replace("then: {distribute: na}", "then: {distribute: emea}").replace(
-        "when: {territory: na}", "when: {territory: na, employes: {gt: 5}}")
+        "when: {territory: na}", "when: {territory: na, employes: {gt: 5}}"
+    )
     (workdir / "bad.yaml").write_text(bad, encoding="utf-8")
-    result = runner.invoke(app, ["check", str(workdir / "bad.yaml"), "--org",
-                                 str(workdir / "org.yaml")])
+    result = runner.invoke(
+        app, ["check", str(workdir / "bad.yaml"), "--org", str(workdir / "org.yaml")]
+    )
     assert result.exit_code == 1
     lines = bad.splitlines()
     pool_line = next(i for i, text in enumerate(lines, 1) if "emea" in text)
     field_line = next(i for i, text in enumerate(lines, 1) if "employes" in text)
-    assert f"bad.yaml:{pool_line}: error: flow.1.then.distribute: unknown pool 'emea'" \
-        in result.output
-    assert f"bad.yaml:{field_line}: error" in result.output and "unknown field 'employes'" \
-        in result.output
+    assert (
+        f"bad.yaml:{pool_line}: error: flow.1.then.distribute: unknown pool 'emea'" in result.output
+    )
+    assert (
+        f"bad.yaml:{field_line}: error" in result.output
+        and "unknown field 'employes'" in result.output
+    )
 
 
 def test_check_flags_unreachable_nodes_and_dry_runs_leads(workdir: Path) -> None:
-    shadowed = CONFIG.replace("""  - id: fallback""", """  - id: us_only
+    shadowed = CONFIG.replace(
+        """  - id: fallback""",
+        """  - id: us_only
     when: {country: US}
     then: {queue: nurture}
-  - id: fallback""").replace("then: {distribute: na}", "then: {queue: nurture}")
+  - id: fallback""",
+    ).replace("then: {distribute: na}", "then: {queue: nurture}")
     (workdir / "shadow.yaml").write_text(shadowed, encoding="utf-8")
-    result = runner.invoke(app, ["check", str(workdir / "shadow.yaml"), "--org",
-                                 str(workdir / "org.yaml"), "--leads",
-                                 str(workdir / "leads.csv")])
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            str(workdir / "shadow.yaml"),
+            "--org",
+            str(workdir / "org.yaml"),
+            "--leads",
+            str(workdir / "leads.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "node 'us_only' is unreachable" in result.output
     assert "1 leads fell to the fallback" in result.output
@@ -97,15 +113,29 @@ def test_check_flags_unreachable_nodes_and_dry_runs_leads(workdir: Path) -> None
 
 
 def test_route_then_explain(workdir: Path) -> None:
-    result = runner.invoke(app, ["route", str(workdir / "leads.csv"), "--config",
-                                 str(workdir / "routing.yaml"), "--org", str(workdir / "org.yaml"),
-                                 "--output", str(workdir / "out.jsonl")])
+    result = runner.invoke(
+        app,
+        [
+            "route",
+            str(workdir / "leads.csv"),
+            "--config",
+            str(workdir / "routing.yaml"),
+            "--org",
+            str(workdir / "org.yaml"),
+            "--output",
+            str(workdir / "out.jsonl"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "5 leads: 4 routed, 0 held, 0 unrouted, 1 rejected (counts add up)" in result.output
     assert "row 6: employees must be a number" in result.output
     records = [json.loads(x) for x in (workdir / "out.jsonl").read_text().splitlines()]
     assert {r["lead_id"]: r["rep"] or r["queue"] for r in records} == {
-        "1": "bob", "2": "ann", "3": "bob", "4": "nurture"}
+        "1": "bob",
+        "2": "ann",
+        "3": "bob",
+        "4": "nurture",
+    }
 
     shown = runner.invoke(app, ["explain", "2"])
     assert shown.exit_code == 0, shown.output
@@ -119,8 +149,9 @@ def test_route_then_explain(workdir: Path) -> None:
     reasons = {c["rep"]: c["reason"] for c in record["nodes"][1]["candidates"]}
     assert reasons == {"ann": "ahead of its share", "bob": None, "cy": "paused"}
 
-    rejected = runner.invoke(app, ["explain", next(r for r in _lead_ids(workdir)
-                                                   if r.endswith("-6"))])
+    rejected = runner.invoke(
+        app, ["explain", next(r for r in _lead_ids(workdir) if r.endswith("-6"))]
+    )
     assert "rejected" in rejected.output and "employees must be a number" in rejected.output
 
 
@@ -132,8 +163,17 @@ def _lead_ids(workdir: Path) -> list[str]:
 
 
 def test_deactivate_hands_leads_on(workdir: Path) -> None:
-    runner.invoke(app, ["route", str(workdir / "leads.csv"), "--config",
-                        str(workdir / "routing.yaml"), "--org", str(workdir / "org.yaml")])
+    runner.invoke(
+        app,
+        [
+            "route",
+            str(workdir / "leads.csv"),
+            "--config",
+            str(workdir / "routing.yaml"),
+            "--org",
+            str(workdir / "org.yaml"),
+        ],
+    )
     result = runner.invoke(app, ["rep", "deactivate", "ann"])
     assert result.exit_code == 0, result.output
     assert "1 open leads re-routed" in result.output and "2 → bob" in result.output
@@ -157,8 +197,8 @@ def test_schema_is_json_schema_with_conditions() -> None:
 def test_reference_doc_is_in_sync() -> None:
     doc = Path(__file__).parents[2] / "docs" / "config-reference.md"
     assert doc.read_text(encoding="utf-8") == config_reference(), (
-        "docs/config-reference.md is stale: run `leadroute reference > "
-        "docs/config-reference.md`")
+        "docs/config-reference.md is stale: run `leadroute reference > docs/config-reference.md`"
+    )
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
@@ -196,10 +236,20 @@ def test_check_without_an_org_says_so(workdir: Path) -> None:
 
 
 def test_marking_a_rep_inactive_in_the_org_file_hands_its_leads_on(workdir: Path) -> None:
-    runner.invoke(app, ["route", str(workdir / "leads.csv"), "--config",
-                        str(workdir / "routing.yaml"), "--org", str(workdir / "org.yaml")])
-    edited = ORG.replace("timezone: America/New_York}",
-                         "timezone: America/New_York, status: inactive}")
+    runner.invoke(
+        app,
+        [
+            "route",
+            str(workdir / "leads.csv"),
+            "--config",
+            str(workdir / "routing.yaml"),
+            "--org",
+            str(workdir / "org.yaml"),
+        ],
+    )
+    edited = ORG.replace(
+        "timezone: America/New_York}", "timezone: America/New_York, status: inactive}"
+    )
     (workdir / "org2.yaml").write_text(edited, encoding="utf-8")
     result = runner.invoke(app, ["org", "load", str(workdir / "org2.yaml")])
     assert result.exit_code == 0, result.output

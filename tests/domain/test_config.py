@@ -538,8 +538,11 @@ def test_assign_owner_counts_as_able_to_fall_through() -> None:
     from leadroute.domain.config import compile_config
     from leadroute.domain.org import Org
 
-    document = {"flow": [{"id": "fb", "fallback": True,
-                          "then": {"assign_owner": {"if_unavailable": "hold"}}}]}
+    document = {
+        "flow": [
+            {"id": "fb", "fallback": True, "then": {"assign_owner": {"if_unavailable": "hold"}}}
+        ]
+    }
     config, _ = compile_config(document, Org())
     assert config is not None
     assert any("fallback can fail" in i.message for i in lint(config, Org()))

@@ -664,11 +664,16 @@ def test_weekday_hours_in_the_factory_are_monday_to_friday() -> None:
 def test_overlapping_absences_give_no_burst_to_the_rep_who_returns() -> None:
     # r0 away minutes 1-28, r3 away minutes 6-35: r3 left owed most of a lead while the others'
     # credits fell; it must rejoin behind them, not take two leads in a row.
-    absences = {"r0": (Absence(NOW + timedelta(minutes=1), NOW + timedelta(minutes=29)),),
-                "r3": (Absence(NOW + timedelta(minutes=6), NOW + timedelta(minutes=36)),)}
+    absences = {
+        "r0": (Absence(NOW + timedelta(minutes=1), NOW + timedelta(minutes=29)),),
+        "r3": (Absence(NOW + timedelta(minutes=6), NOW + timedelta(minutes=36)),),
+    }
     reps = [make_rep(f"r{i}", out_of_office=absences.get(f"r{i}", ())) for i in range(4)]
     picks = [rep for rep, _ in picks_over_time(make_pool([r.id for r in reps]), org_of(reps), 80)]
     after = picks[36:]
     assert all(a != b for a, b in itertools.pairwise(after)), after
-    assert max(after.count(r) for r in ("r0", "r1", "r2", "r3")) - min(
-        after.count(r) for r in ("r0", "r1", "r2", "r3")) <= 1
+    assert (
+        max(after.count(r) for r in ("r0", "r1", "r2", "r3"))
+        - min(after.count(r) for r in ("r0", "r1", "r2", "r3"))
+        <= 1
+    )

@@ -34,12 +34,15 @@ def test_readme_example_validates() -> None:
     assert list(VALIDATOR.iter_errors(yaml.safe_load(block.group(1)))) == []
 
 
-@pytest.mark.parametrize("document", [
-    {"flow": [{"id": "x", "then": {"distribute": "a", "queue": "b"}}]},
-    {"flow": [{"id": "x", "then": {"teleport": "a"}}]},
-    {"flow": [{"id": "x", "when": {"employees": {"gte": "many"}}, "then": {"queue": "q"}}]},
-    {"flow": [{"id": "x", "when": {"country": {"near": "US"}}, "then": {"queue": "q"}}]},
-    {"flow": []},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"flow": [{"id": "x", "then": {"distribute": "a", "queue": "b"}}]},
+        {"flow": [{"id": "x", "then": {"teleport": "a"}}]},
+        {"flow": [{"id": "x", "when": {"employees": {"gte": "many"}}, "then": {"queue": "q"}}]},
+        {"flow": [{"id": "x", "when": {"country": {"near": "US"}}, "then": {"queue": "q"}}]},
+        {"flow": []},
+    ],
+)
 def test_invalid_documents_are_rejected(document: dict[str, object]) -> None:
     assert list(VALIDATOR.iter_errors(document))

@@ -48,7 +48,17 @@ def config(org_: Org, text: str = CONFIG) -> tuple[RoutingConfig, str]:
 
 
 def leads(n: int, *, country: str = "US", start: int = 0) -> list[Lead]:
-    return [Lead(id=f"L{i:05d}", fields={"email": f"p{i}@co{i}.com", "company": f"Co {i}",
-                                         "country": country, "employees": 50},
-                 channel="api", received_at=NOW - timedelta(minutes=1))
-            for i in range(start, start + n)]
+    return [
+        Lead(
+            id=f"L{i:05d}",
+            fields={
+                "email": f"p{i}@co{i}.com",
+                "company": f"Co {i}",
+                "country": country,
+                "employees": 50,
+            },
+            channel="api",
+            received_at=NOW - timedelta(minutes=1),
+        )
+        for i in range(start, start + n)
+    ]

@@ -26,14 +26,26 @@ def test_parallel_route_pending_is_exactly_once_and_fair(pg_schema_url: str) -> 
     org = fixtures.org(REPS)
     store.save_org(org)
     config, source = fixtures.config(org)
-    store.save_config(content_hash=config.content_hash, name=config.name,
-                      document=config.document, source=source, activate=True)
+    store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=source,
+        activate=True,
+    )
     store.add_leads(fixtures.leads(LEADS))
 
     env = {**os.environ, "LEADROUTE_DB": pg_schema_url, "LEADROUTE_CHUNK_SIZE": "25"}
-    workers = [subprocess.Popen([sys.executable, "-m", "leadroute", "route-pending"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(PROCESSES)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "leadroute", "route-pending"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
     outputs = [w.communicate(timeout=600) for w in workers]
     for worker, (_out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
@@ -42,12 +54,11 @@ def test_parallel_route_pending_is_exactly_once_and_fair(pg_schema_url: str) -> 
     assert sum(1 for n in routed_by if n > 0) >= 2, f"no overlap between workers: {routed_by}"
 
     with store.engine.connect() as conn:
-        per_lead = conn.execute(text(
-            "select lead_id, count(*) from decisions group by lead_id")).all()
-        current = conn.execute(text(
-            "select count(*) from decisions where is_current")).scalar_one()
-        pending = conn.execute(text(
-            "select count(*) from leads where status = 'new'")).scalar_one()
+        per_lead = conn.execute(
+            text("select lead_id, count(*) from decisions group by lead_id")
+        ).all()
+        current = conn.execute(text("select count(*) from decisions where is_current")).scalar_one()
+        pending = conn.execute(text("select count(*) from leads where status = 'new'")).scalar_one()
     assert len(per_lead) == LEADS and all(n == 1 for _, n in per_lead)
     assert current == LEADS and pending == 0
     owners = Counter(s.owner_id for s in store.leads(status="routed"))

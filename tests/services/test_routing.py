@@ -18,23 +18,34 @@ def _service(store: Store, reps: int = 4) -> RoutingService:
     org = fixtures.org(reps)
     store.save_org(org)
     config, source = fixtures.config(org)
-    seq = store.save_config(content_hash=config.content_hash, name=config.name,
-                            document=config.document, source=source, activate=True)
+    seq = store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=source,
+        activate=True,
+    )
     service = RoutingService(store, clock=lambda: fixtures.NOW, chunk_size=7)
     service.use(config, seq, org)
     return service
 
 
 def _write_csv(path: Path, rows: list[str]) -> Path:
-    path.write_text("Id,FirstName,LastName,Email,Company,Country,NumberOfEmployees\n"
-                    + "\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text(
+        "Id,FirstName,LastName,Email,Company,Country,NumberOfEmployees\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def test_batch_counts_add_up_and_bad_rows_are_rejected(store: Store, tmp_path: Path) -> None:
     rows = [f"{i},Ann,Lee,ann{i}@firm{i}.com,Firm {i},US,40" for i in range(1, 21)]
-    rows += ["21,Bo,Ma,bo@acme.com,Acme,US,12", "22,Cy,Ng,cy@x.com,X,US,many", "23,,,,,,",
-             "24,Di,Ox,di@y.com,Y,BR,30"]
+    rows += [
+        "21,Bo,Ma,bo@acme.com,Acme,US,12",
+        "22,Cy,Ng,cy@x.com,X,US,many",
+        "23,,,,,,",
+        "24,Di,Ox,di@y.com,Y,BR,30",
+    ]
     path = _write_csv(tmp_path / "leads.csv", rows)
     service = _service(store)
     out = io.StringIO()
@@ -53,8 +64,9 @@ def test_batch_counts_add_up_and_bad_rows_are_rejected(store: Store, tmp_path: P
 
 
 def test_rerunning_a_file_never_routes_a_lead_twice(store: Store, tmp_path: Path) -> None:
-    path = _write_csv(tmp_path / "leads.csv",
-                      [f"{i},Ann,Lee,ann{i}@firm{i}.com,Firm {i},US,40" for i in range(8)])
+    path = _write_csv(
+        tmp_path / "leads.csv", [f"{i},Ann,Lee,ann{i}@firm{i}.com,Firm {i},US,40" for i in range(8)]
+    )
     service = _service(store)
     batch = batch_id_for(path)
     first = service.route_batch(read_leads(path), batch_id=batch)
@@ -97,8 +109,13 @@ def test_unrouted_when_fallback_pool_is_empty(store: Store) -> None:
     store.save_org(org)
     text = fixtures.CONFIG.replace("then: {queue: nurture}", "then: {distribute: sales}")
     config, source = fixtures.config(org, text)
-    seq = store.save_config(content_hash=config.content_hash, name=config.name,
-                            document=config.document, source=source, activate=True)
+    seq = store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=source,
+        activate=True,
+    )
     for rep in ("r1", "r2"):
         store.set_rep_status(rep, RepStatus.PAUSED)
     service = RoutingService(store, clock=lambda: fixtures.NOW)
@@ -112,11 +129,17 @@ def test_unrouted_when_fallback_pool_is_empty(store: Store) -> None:
 def test_held_leads_are_retried_once_and_reassigned_when_reps_return(store: Store) -> None:
     org = fixtures.org(2)
     store.save_org(org)
-    text = fixtures.CONFIG.replace("then: {distribute: sales}",
-                                   "then: {distribute: {pool: sales, if_empty: hold}}")
+    text = fixtures.CONFIG.replace(
+        "then: {distribute: sales}", "then: {distribute: {pool: sales, if_empty: hold}}"
+    )
     config, source = fixtures.config(org, text)
-    seq = store.save_config(content_hash=config.content_hash, name=config.name,
-                            document=config.document, source=source, activate=True)
+    seq = store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=source,
+        activate=True,
+    )
     for rep in ("r1", "r2"):
         store.set_rep_status(rep, RepStatus.PAUSED)
     service = RoutingService(store, clock=lambda: fixtures.NOW)

@@ -21,15 +21,33 @@ from leadroute.domain.lead import Lead
 
 # Salesforce Lead API names and HubSpot properties/labels -> leadroute fields.
 HEADER_ALIASES: Mapping[str, str] = {
-    "firstname": "first_name", "lastname": "last_name", "emailaddress": "email",
-    "companyname": "company", "jobtitle": "title", "mobilephone": "phone",
-    "postalcode": "postal_code", "zip": "postal_code", "zipcode": "postal_code",
-    "numberofemployees": "employees", "numemployees": "employees",
-    "annualrevenue": "annual_revenue", "leadsource": "lead_source", "countrycode": "country",
-    "statecode": "state", "stateregion": "state", "productinterest": "product_interest",
-    "recordid": "id", "leadid": "id", "createddate": "received_at", "createdate": "received_at",
-    "receivedat": "received_at", "leadtype": "lead_type", "requesttype": "request_type",
-    "emaildomain": "email_domain", "companydomainname": "domain", "websiteurl": "website",
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "emailaddress": "email",
+    "companyname": "company",
+    "jobtitle": "title",
+    "mobilephone": "phone",
+    "postalcode": "postal_code",
+    "zip": "postal_code",
+    "zipcode": "postal_code",
+    "numberofemployees": "employees",
+    "numemployees": "employees",
+    "annualrevenue": "annual_revenue",
+    "leadsource": "lead_source",
+    "countrycode": "country",
+    "statecode": "state",
+    "stateregion": "state",
+    "productinterest": "product_interest",
+    "recordid": "id",
+    "leadid": "id",
+    "createddate": "received_at",
+    "createdate": "received_at",
+    "receivedat": "received_at",
+    "leadtype": "lead_type",
+    "requesttype": "request_type",
+    "emaildomain": "email_domain",
+    "companydomainname": "domain",
+    "websiteurl": "website",
 }
 
 
@@ -77,8 +95,9 @@ def _received(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def build_lead(raw: Mapping[str, Any], *, default_id: str, vocabulary: Vocabulary,
-               channel: str | None = None) -> Lead:
+def build_lead(
+    raw: Mapping[str, Any], *, default_id: str, vocabulary: Vocabulary, channel: str | None = None
+) -> Lead:
     """Turn one mapped record into a Lead; raise ValueError with a plain reason if it can't."""
     fields: dict[str, Any] = {}
     problems = []
@@ -95,17 +114,27 @@ def build_lead(raw: Mapping[str, Any], *, default_id: str, vocabulary: Vocabular
     if problems:
         raise ValueError("; ".join(problems))
     if not any(fields.get(k) for k in ("email", "company", "last_name", "phone", "domain")):
-        raise ValueError("no email, company, last name, phone or domain: nothing identifies "
-                         "the lead")
+        raise ValueError(
+            "no email, company, last name, phone or domain: nothing identifies the lead"
+        )
     lead_id = str(raw.get("id") or "").strip() or default_id
     source = raw.get("source") or fields.get("lead_source")
-    return Lead(id=lead_id, fields=fields, source=str(source) if source else None,
-                channel=str(fields.get("channel") or channel or "") or None,
-                received_at=_received(raw.get("received_at")))
+    return Lead(
+        id=lead_id,
+        fields=fields,
+        source=str(source) if source else None,
+        channel=str(fields.get("channel") or channel or "") or None,
+        received_at=_received(raw.get("received_at")),
+    )
 
 
-def read_leads(path: Path, *, vocabulary: Vocabulary | None = None, batch_id: str | None = None,
-               channel: str | None = None) -> Iterator[ParsedRow]:
+def read_leads(
+    path: Path,
+    *,
+    vocabulary: Vocabulary | None = None,
+    batch_id: str | None = None,
+    channel: str | None = None,
+) -> Iterator[ParsedRow]:
     """Yield every record of a .csv or .jsonl file as a lead or a rejection."""
     vocabulary = vocabulary or Vocabulary()
     batch_id = batch_id or batch_id_for(path)
@@ -116,20 +145,23 @@ def read_leads(path: Path, *, vocabulary: Vocabulary | None = None, batch_id: st
         yield from _csv(text, vocabulary, batch_id, channel)
 
 
-def _jsonl(text: str, vocabulary: Vocabulary, batch_id: str,
-           channel: str | None) -> Iterator[ParsedRow]:
+def _jsonl(
+    text: str, vocabulary: Vocabulary, batch_id: str, channel: str | None
+) -> Iterator[ParsedRow]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield ParsedRow(number, None, f"line {number}: not valid JSON: {exc.msg}",
-                            {"line": line[:500]})
+            yield ParsedRow(
+                number, None, f"line {number}: not valid JSON: {exc.msg}", {"line": line[:500]}
+            )
             continue
         if not isinstance(record, dict):
-            yield ParsedRow(number, None, f"line {number}: expected a JSON object",
-                            {"line": line[:500]})
+            yield ParsedRow(
+                number, None, f"line {number}: expected a JSON object", {"line": line[:500]}
+            )
             continue
         mapped: dict[str, Any] = {}
         for key, value in record.items():
@@ -139,8 +171,9 @@ def _jsonl(text: str, vocabulary: Vocabulary, batch_id: str,
         yield _row(number, mapped, record, vocabulary, batch_id, channel)
 
 
-def _csv(text: str, vocabulary: Vocabulary, batch_id: str,
-         channel: str | None) -> Iterator[ParsedRow]:
+def _csv(
+    text: str, vocabulary: Vocabulary, batch_id: str, channel: str | None
+) -> Iterator[ParsedRow]:
     sample = text[:8192]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -156,10 +189,14 @@ def _csv(text: str, vocabulary: Vocabulary, batch_id: str,
             continue
         raw = dict(zip(header, cells, strict=False))
         if len(cells) > len(columns):
-            extra = [c for c in cells[len(columns):] if c.strip()]
+            extra = [c for c in cells[len(columns) :] if c.strip()]
             if extra:
-                yield ParsedRow(number, None, f"row {number}: {len(cells)} values for "
-                                f"{len(columns)} columns", raw)
+                yield ParsedRow(
+                    number,
+                    None,
+                    f"row {number}: {len(cells)} values for {len(columns)} columns",
+                    raw,
+                )
                 continue
         mapped: dict[str, str] = {}
         for column, cell in zip(columns, cells, strict=False):
@@ -168,11 +205,18 @@ def _csv(text: str, vocabulary: Vocabulary, batch_id: str,
         yield _row(number, mapped, raw, vocabulary, batch_id, channel)
 
 
-def _row(number: int, mapped: Mapping[str, Any], raw: Mapping[str, Any],
-         vocabulary: Vocabulary, batch_id: str, channel: str | None) -> ParsedRow:
+def _row(
+    number: int,
+    mapped: Mapping[str, Any],
+    raw: Mapping[str, Any],
+    vocabulary: Vocabulary,
+    batch_id: str,
+    channel: str | None,
+) -> ParsedRow:
     try:
-        lead = build_lead(mapped, default_id=f"{batch_id}-{number}", vocabulary=vocabulary,
-                          channel=channel)
+        lead = build_lead(
+            mapped, default_id=f"{batch_id}-{number}", vocabulary=vocabulary, channel=channel
+        )
     except ValueError as exc:
         return ParsedRow(number, None, f"row {number}: {exc}", raw)
     return ParsedRow(number, lead, None, raw)

@@ -85,8 +85,9 @@ class RepModel(_Model):
 
     @field_validator("working_hours")
     @classmethod
-    def _hours(cls, value: str | dict[str, str | list[str]] | None
-               ) -> str | dict[str, str | list[str]] | None:
+    def _hours(
+        cls, value: str | dict[str, str | list[str]] | None
+    ) -> str | dict[str, str | list[str]] | None:
         parse_working_hours(value)
         return value
 
@@ -96,8 +97,9 @@ class RepModel(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as "
-                             "Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name such as Europe/Berlin)"
+            ) from None
         return value
 
 
@@ -113,8 +115,9 @@ class TerritoryModel(_Model):
     name: str = ""
     countries: list[str] = Field(default_factory=list)
     subdivisions: list[str] = Field(default_factory=list)
-    postal: list[str] = Field(default_factory=list,
-                              description="'US:94' (prefix) or 'US:94000-94999' (range)")
+    postal: list[str] = Field(
+        default_factory=list, description="'US:94' (prefix) or 'US:94000-94999' (range)"
+    )
 
 
 class SegmentModel(_Model):
@@ -188,8 +191,9 @@ def parse_working_hours(raw: str | Mapping[str, str | list[str]] | None) -> Work
         try:
             days = _days(day_spec)
         except ValueError:
-            raise ValueError(f"unknown day '{day_spec}' (use mon..sun, ranges like mon-fri)")\
-                from None
+            raise ValueError(
+                f"unknown day '{day_spec}' (use mon..sun, ranges like mon-fri)"
+            ) from None
         for span_text in [spans] if isinstance(spans, str) else spans:
             span = _span(span_text)
             for day in days:
@@ -200,9 +204,13 @@ def parse_working_hours(raw: str | Mapping[str, str | list[str]] | None) -> Work
 def format_working_hours(hours: WorkingHours | None) -> dict[str, list[str]] | None:
     if hours is None:
         return None
-    return {WEEKDAYS[d]: [f"{s:%H:%M}-{e:%H:%M}" if e != time(23, 59, 59, 999999)
-                          else f"{s:%H:%M}-24:00" for s, e in spans]
-            for d, spans in sorted(hours.windows.items())}
+    return {
+        WEEKDAYS[d]: [
+            f"{s:%H:%M}-{e:%H:%M}" if e != time(23, 59, 59, 999999) else f"{s:%H:%M}-24:00"
+            for s, e in spans
+        ]
+        for d, spans in sorted(hours.windows.items())
+    }
 
 
 def _moment(value: datetime | date, zone: ZoneInfo, end: bool = False) -> datetime:
@@ -225,26 +233,43 @@ def rep_from_doc(doc: Mapping[str, Any]) -> Rep:
     m = RepModel.model_validate(doc)
     zone = ZoneInfo(m.timezone)
     return Rep(
-        id=m.id, name=m.name, email=m.email, role=m.role, teams=tuple(m.teams),
-        timezone=m.timezone, working_hours=parse_working_hours(m.working_hours),
-        out_of_office=tuple(Absence(_moment(a.start, zone), _moment(a.end, zone, end=True),
-                                    a.reason) for a in m.out_of_office),
-        status=m.status, weight=m.weight,
-        caps=Caps(m.caps.day, m.caps.week, m.caps.month), booking_link=m.booking_link,
+        id=m.id,
+        name=m.name,
+        email=m.email,
+        role=m.role,
+        teams=tuple(m.teams),
+        timezone=m.timezone,
+        working_hours=parse_working_hours(m.working_hours),
+        out_of_office=tuple(
+            Absence(_moment(a.start, zone), _moment(a.end, zone, end=True), a.reason)
+            for a in m.out_of_office
+        ),
+        status=m.status,
+        weight=m.weight,
+        caps=Caps(m.caps.day, m.caps.week, m.caps.month),
+        booking_link=m.booking_link,
         manager_id=m.manager,
     )
 
 
 def rep_to_doc(rep: Rep) -> dict[str, Any]:
     return {
-        "id": rep.id, "name": rep.name, "email": rep.email, "role": rep.role.value,
-        "teams": list(rep.teams), "timezone": rep.timezone,
+        "id": rep.id,
+        "name": rep.name,
+        "email": rep.email,
+        "role": rep.role.value,
+        "teams": list(rep.teams),
+        "timezone": rep.timezone,
         "working_hours": format_working_hours(rep.working_hours),
-        "out_of_office": [{"start": a.start.isoformat(), "end": a.end.isoformat(),
-                           "reason": a.reason} for a in rep.out_of_office],
-        "status": rep.status.value, "weight": rep.weight,
+        "out_of_office": [
+            {"start": a.start.isoformat(), "end": a.end.isoformat(), "reason": a.reason}
+            for a in rep.out_of_office
+        ],
+        "status": rep.status.value,
+        "weight": rep.weight,
         "caps": {"day": rep.caps.day, "week": rep.caps.week, "month": rep.caps.month},
-        "booking_link": rep.booking_link, "manager": rep.manager_id,
+        "booking_link": rep.booking_link,
+        "manager": rep.manager_id,
     }
 
 
@@ -254,22 +279,39 @@ def team_from_doc(doc: Mapping[str, Any]) -> Team:
 
 
 def team_to_doc(team: Team) -> dict[str, Any]:
-    return {"id": team.id, "name": team.name, "members": list(team.members),
-            "manager": team.manager_id}
+    return {
+        "id": team.id,
+        "name": team.name,
+        "members": list(team.members),
+        "manager": team.manager_id,
+    }
 
 
 def territory_from_doc(doc: Mapping[str, Any]) -> Territory:
     m = TerritoryModel.model_validate(doc)
-    return Territory(m.id, m.name or m.id, frozenset(c.upper() for c in m.countries),
-                     frozenset(s.upper() for s in m.subdivisions),
-                     tuple(_postal(p) for p in m.postal))
+    return Territory(
+        m.id,
+        m.name or m.id,
+        frozenset(c.upper() for c in m.countries),
+        frozenset(s.upper() for s in m.subdivisions),
+        tuple(_postal(p) for p in m.postal),
+    )
 
 
 def territory_to_doc(t: Territory) -> dict[str, Any]:
-    postal = [f"{p.country or ''}:{p.prefix}" if p.prefix is not None
-              else f"{p.country or ''}:{p.low}-{p.high}" for p in t.postal]
-    return {"id": t.id, "name": t.name, "countries": sorted(t.countries),
-            "subdivisions": sorted(t.subdivisions), "postal": postal}
+    postal = [
+        f"{p.country or ''}:{p.prefix}"
+        if p.prefix is not None
+        else f"{p.country or ''}:{p.low}-{p.high}"
+        for p in t.postal
+    ]
+    return {
+        "id": t.id,
+        "name": t.name,
+        "countries": sorted(t.countries),
+        "subdivisions": sorted(t.subdivisions),
+        "postal": postal,
+    }
 
 
 def segment_from_doc(doc: Mapping[str, Any]) -> Segment:
@@ -284,15 +326,33 @@ def segment_to_doc(s: Segment) -> dict[str, Any]:
 def account_from_doc(doc: Mapping[str, Any]) -> Account:
     clean = {k: v for k, v in doc.items() if v not in ("", None)}  # empty cells: defaults
     m = AccountModel.model_validate(clean)
-    return Account(m.id, m.name, domain_of(m.domain), m.parent, m.owner,
-                   m.status, m.opportunity_stage, m.named, m.industry, m.employees)
+    return Account(
+        m.id,
+        m.name,
+        domain_of(m.domain),
+        m.parent,
+        m.owner,
+        m.status,
+        m.opportunity_stage,
+        m.named,
+        m.industry,
+        m.employees,
+    )
 
 
 def account_to_doc(a: Account) -> dict[str, Any]:
-    return {"id": a.id, "name": a.name, "domain": a.domain, "parent": a.parent_id,
-            "owner": a.owner_id, "status": a.status.value,
-            "opportunity_stage": a.opportunity_stage, "named": a.named,
-            "industry": a.industry, "employees": a.employees}
+    return {
+        "id": a.id,
+        "name": a.name,
+        "domain": a.domain,
+        "parent": a.parent_id,
+        "owner": a.owner_id,
+        "status": a.status.value,
+        "opportunity_stage": a.opportunity_stage,
+        "named": a.named,
+        "industry": a.industry,
+        "employees": a.employees,
+    }
 
 
 def org_to_doc(org: Org) -> dict[str, Any]:
@@ -317,14 +377,20 @@ def org_from_doc(doc: Mapping[str, Any], *, base: Path | None = None) -> Org:
     teams = [team_from_doc(t) for t in doc.get("teams") or []]
     territories = [territory_from_doc(t) for t in doc.get("territories") or []]
     segments = [segment_from_doc(s) for s in doc.get("segments") or []]
-    for kind, items in (("rep", reps), ("team", teams), ("territory", territories),
-                        ("segment", segments), ("account", accounts)):
+    for kind, items in (
+        ("rep", reps),
+        ("team", teams),
+        ("territory", territories),
+        ("segment", segments),
+        ("account", accounts),
+    ):
         ids = Counter(item.id for item in items)
         repeated = [ident for ident, count in ids.items() if count > 1]
         if repeated:
             raise ValueError(f"duplicate {kind} id '{repeated[0]}'")
-    return build_org(reps=reps, teams=teams, territories=territories, segments=segments,
-                     accounts=accounts)
+    return build_org(
+        reps=reps, teams=teams, territories=territories, segments=segments, accounts=accounts
+    )
 
 
 def _resolve(name: str, base: Path | None) -> Path:
@@ -335,8 +401,9 @@ def _resolve(name: str, base: Path | None) -> Path:
 _LIST_COLUMNS = ("teams",)
 
 
-def _from_csv(path: Path, convert: Callable[[dict[str, Any]], _T], *,
-              rep: bool = False) -> list[_T]:
+def _from_csv(
+    path: Path, convert: Callable[[dict[str, Any]], _T], *, rep: bool = False
+) -> list[_T]:
     """Convert every row of a CSV file; a bad row is an error at the file and line."""
     items = []
     for line, row in _csv_rows(path, rep=rep):
@@ -363,14 +430,14 @@ def _csv_rows(path: Path, *, rep: bool = False) -> Iterable[tuple[int, dict[str,
         raise OrgFileError(f"{path}: cannot read: {exc.strerror}") from None
     reader = csv.DictReader(io.StringIO(text))
     for row in reader:
-        doc: dict[str, Any] = {k.strip(): (v.strip() if isinstance(v, str) else v)
-                               for k, v in row.items() if k}
+        doc: dict[str, Any] = {
+            k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k
+        }
         if rep:
             for column in _LIST_COLUMNS:
                 if column in doc:
                     doc[column] = [p.strip() for p in str(doc[column]).split(";") if p.strip()]
-            caps = {p: doc.pop(f"cap_{p}") for p in ("day", "week", "month")
-                    if doc.get(f"cap_{p}")}
+            caps = {p: doc.pop(f"cap_{p}") for p in ("day", "week", "month") if doc.get(f"cap_{p}")}
             for p in ("day", "week", "month"):
                 doc.pop(f"cap_{p}", None)
             if caps:
@@ -414,8 +481,13 @@ def load_org(path: str | Path) -> Org:
 
 def _first_duplicate(doc: Mapping[str, Any]) -> tuple[tuple[str | int, ...], str] | None:
     """Where an id in the file's own lists repeats, and what to say about it."""
-    for key, kind in (("reps", "rep"), ("teams", "team"), ("territories", "territory"),
-                      ("segments", "segment"), ("accounts", "account")):
+    for key, kind in (
+        ("reps", "rep"),
+        ("teams", "team"),
+        ("territories", "territory"),
+        ("segments", "segment"),
+        ("accounts", "account"),
+    ):
         seen: set[Any] = set()
         for index, item in enumerate(doc.get(key) or []):
             ident = item.get("id") if isinstance(item, Mapping) else None

@@ -41,8 +41,10 @@ app.add_typer(lead_app, name="lead")
 console = Console()
 errors = Console(stderr=True)
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="database URL (default: $LEADROUTE_DB or sqlite:///leadroute.db)")]
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="database URL (default: $LEADROUTE_DB or sqlite:///leadroute.db)"),
+]
 
 
 def _store(db: str | None) -> Store:
@@ -75,8 +77,12 @@ def _print_problems(loaded: LoadedConfig) -> None:
 
 @contextmanager
 def _progress(description: str) -> Iterator[Progress]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=errors, transient=False) as progress:
         yield progress
 
@@ -84,8 +90,9 @@ def _progress(description: str) -> Iterator[Progress]:
 @app.command()
 def check(
     config: Annotated[Path, typer.Argument(help="routing config YAML")],
-    org_file: Annotated[Path | None, typer.Option("--org", help="org YAML (else the store)")]
-    = None,
+    org_file: Annotated[
+        Path | None, typer.Option("--org", help="org YAML (else the store)")
+    ] = None,
     leads: Annotated[Path | None, typer.Option(help="CSV/JSONL of leads to dry-run")] = None,
     db: DbOption = None,
 ) -> None:
@@ -93,17 +100,21 @@ def check(
     store = None if org_file else _store(db)
     org = _org(org_file, store)
     if org_file is None and not org.reps:
-        raise _fail("no org to check against: pass --org org.yaml, or load one with "
-                    "`leadroute org load`")
+        raise _fail(
+            "no org to check against: pass --org org.yaml, or load one with `leadroute org load`"
+        )
     loaded = load_config_file(config, org)
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
-        raise _fail(f"{config}: invalid, {sum(p.severity == 'error' for p in loaded.problems)} "
-                    "error(s)")
+        raise _fail(
+            f"{config}: invalid, {sum(p.severity == 'error' for p in loaded.problems)} error(s)"
+        )
     cfg = loaded.config
     warnings = sum(p.severity == "warning" for p in loaded.problems)
-    console.print(f"[green]{config}: valid[/] ({len(cfg.nodes)} nodes, {len(cfg.pools)} pools, "
-                  f"hash {cfg.content_hash}, {warnings} warning(s))")
+    console.print(
+        f"[green]{config}: valid[/] ({len(cfg.nodes)} nodes, {len(cfg.pools)} pools, "
+        f"hash {cfg.content_hash}, {warnings} warning(s))"
+    )
     if leads is None:
         return
     rows = list(read_leads(leads, vocabulary=cfg.vocabulary))
@@ -118,14 +129,20 @@ def check(
     for node in cfg.nodes:
         count = result.nodes.get(node.id, 0)
         style = "dim" if count == 0 else ""
-        table.add_row(str(node.index + 1), node.id + (" (fallback)" if node.fallback else ""),
-                      node.action.describe(), f"[{style}]{count}[/]" if style else str(count))
+        table.add_row(
+            str(node.index + 1),
+            node.id + (" (fallback)" if node.fallback else ""),
+            node.action.describe(),
+            f"[{style}]{count}[/]" if style else str(count),
+        )
     console.print(table)
     unrouted = result.outcomes.get("unrouted", 0)
     rejected = len(rows) - len(good)
-    console.print(f"{result.fell_to_fallback} leads fell to the fallback; {unrouted} unrouted; "
-                  f"{rejected} rejected rows; routed {result.outcomes.get('routed', 0)}, "
-                  f"held {result.outcomes.get('held', 0)}")
+    console.print(
+        f"{result.fell_to_fallback} leads fell to the fallback; {unrouted} unrouted; "
+        f"{rejected} rejected rows; routed {result.outcomes.get('routed', 0)}, "
+        f"held {result.outcomes.get('held', 0)}"
+    )
     idle = [n.id for n in cfg.nodes if not result.nodes.get(n.id)]
     if idle:
         console.print(f"[yellow]nodes that took no lead: {', '.join(idle)}[/]")
@@ -135,8 +152,7 @@ def check(
 def route(
     leads: Annotated[Path, typer.Argument(help="CSV or JSON-lines file of leads")],
     config: Annotated[Path | None, typer.Option(help="routing config YAML to activate")] = None,
-    org_file: Annotated[Path | None, typer.Option("--org", help="org YAML to load first")]
-    = None,
+    org_file: Annotated[Path | None, typer.Option("--org", help="org YAML to load first")] = None,
     output: Annotated[Path | None, typer.Option(help="write decisions as JSON lines")] = None,
     channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
     db: DbOption = None,
@@ -154,9 +170,13 @@ def route(
         _print_problems(loaded)
         if not loaded.ok or loaded.config is None:
             raise _fail(f"{config}: invalid; nothing was routed")
-        seq = store.save_config(content_hash=loaded.config.content_hash,
-                                name=loaded.config.name, document=loaded.document,
-                                source=loaded.source, activate=True)
+        seq = store.save_config(
+            content_hash=loaded.config.content_hash,
+            name=loaded.config.name,
+            document=loaded.document,
+            source=loaded.source,
+            activate=True,
+        )
         service.use(loaded.config, seq, org)
     else:
         try:
@@ -164,16 +184,20 @@ def route(
         except (LookupError, ValueError) as exc:
             raise _fail(str(exc)) from None
     batch_id = batch_id_for(leads)
-    rows = read_leads(leads, vocabulary=service.router.config.vocabulary, batch_id=batch_id,
-                      channel=channel)
+    rows = read_leads(
+        leads, vocabulary=service.router.config.vocabulary, batch_id=batch_id, channel=channel
+    )
     out = output.open("w", encoding="utf-8") if output else None
     try:
         with _progress("routing") as progress:
             task = progress.add_task(f"routing {leads.name}", total=None)
             result = service.route_batch(
-                rows, batch_id=batch_id, output=out,
+                rows,
+                batch_id=batch_id,
+                output=out,
                 on_ingested=lambda n: progress.update(task, total=n),
-                progress=lambda n: progress.advance(task, n))
+                progress=lambda n: progress.advance(task, n),
+            )
     finally:
         if out:
             out.close()
@@ -195,18 +219,20 @@ def import_leads(
         raise _fail(f"{leads}: no such file")
     service = RoutingService(_store(db))
     batch_id = batch_id_for(leads)
-    result = service.import_batch(read_leads(leads, batch_id=batch_id, channel=channel),
-                                  batch_id=batch_id)
-    console.print(f"{result.input_rows} records read: " + ", ".join(
-        f"{v} {k}" for k, v in sorted(result.outcomes.items()))
-        + f" ({'counts add up' if result.accounted else 'COUNTS DO NOT ADD UP'})")
+    result = service.import_batch(
+        read_leads(leads, batch_id=batch_id, channel=channel), batch_id=batch_id
+    )
+    console.print(
+        f"{result.input_rows} records read: "
+        + ", ".join(f"{v} {k}" for k, v in sorted(result.outcomes.items()))
+        + f" ({'counts add up' if result.accounted else 'COUNTS DO NOT ADD UP'})"
+    )
 
 
 @lead_app.command("close")
 def lead_close(
     lead: Annotated[str, typer.Argument(help="lead id")],
-    status: Annotated[str, typer.Option(help="contacted, converted or disqualified")]
-    = "contacted",
+    status: Annotated[str, typer.Option(help="contacted, converted or disqualified")] = "contacted",
     db: DbOption = None,
 ) -> None:
     """Mark a routed lead as worked; it no longer counts as open for load balancing."""
@@ -221,8 +247,9 @@ def lead_close(
 @app.command("route-pending")
 def route_pending(
     limit: Annotated[int | None, typer.Option(help="route at most this many")] = None,
-    retry_held: Annotated[bool, typer.Option(
-        "--retry-held", help="also route held leads again (once each)")] = False,
+    retry_held: Annotated[
+        bool, typer.Option("--retry-held", help="also route held leads again (once each)")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Route leads waiting in the store with the active config (safe to run in parallel)."""
@@ -232,8 +259,10 @@ def route_pending(
         result = service.route_pending(limit=limit)
         if retry_held:
             again = service.retry_held()
-            console.print(f"retried {again.total} held leads: "
-                          + ", ".join(f"{v} {k}" for k, v in sorted(again.outcomes.items())))
+            console.print(
+                f"retried {again.total} held leads: "
+                + ", ".join(f"{v} {k}" for k, v in sorted(again.outcomes.items()))
+            )
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from None
     detail = ", ".join(f"{v} {k}" for k, v in sorted(result.outcomes.items()))
@@ -244,8 +273,9 @@ def route_pending(
 def explain(
     lead: Annotated[str, typer.Argument(help="lead id")],
     as_json: Annotated[bool, typer.Option("--json", help="print the decision record")] = False,
-    history: Annotated[bool, typer.Option("--history", help="every decision, oldest first")]
-    = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="every decision, oldest first")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Show why a lead went where it did: every node tried, values, reps skipped and why."""
@@ -259,16 +289,25 @@ def explain(
         if stored.reason:
             message += f": {stored.reason}"
         if as_json:
-            console.print_json(json.dumps({"lead_id": lead, "outcome": stored.status,
-                                           "reason": stored.reason, "nodes": []}))
+            console.print_json(
+                json.dumps(
+                    {
+                        "lead_id": lead,
+                        "outcome": stored.status,
+                        "reason": stored.reason,
+                        "nodes": [],
+                    }
+                )
+            )
             return
         console.print(message)
         return
     shown = records if history else [r for r in records if r.current] or records[-1:]
     if as_json:
         payload = [r.record | {"decision_id": r.id, "current": r.current} for r in shown]
-        sys.stdout.write(json.dumps(payload if history else payload[0], indent=2,
-                                    default=str) + "\n")
+        sys.stdout.write(
+            json.dumps(payload if history else payload[0], indent=2, default=str) + "\n"
+        )
         return
     for stored_decision in shown:
         render.decision(console, stored_decision.record, current=stored_decision.current)
@@ -294,8 +333,9 @@ def reference() -> None:
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="where to write the sample")]
-    = Path("leadroute-demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="where to write the sample")] = Path(
+        "leadroute-demo"
+    ),
     leads: Annotated[int, typer.Option(help="number of sample leads")] = 10_000,
     template: Annotated[str, typer.Option(help="template to route with")] = "territory_segment",
     db: DbOption = None,
@@ -318,10 +358,18 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
         db_url = f"sqlite:///{db_file}"
-    console.print(f"Sample org and {leads:,} leads written to {directory}/ "
-                  f"({files.org.name}, {files.leads.name}); routing with {config_path}")
-    route(files.leads, config=config_path, org_file=files.org,
-          output=directory / "decisions.jsonl", channel=None, db=db_url)
+    console.print(
+        f"Sample org and {leads:,} leads written to {directory}/ "
+        f"({files.org.name}, {files.leads.name}); routing with {config_path}"
+    )
+    route(
+        files.leads,
+        config=config_path,
+        org_file=files.org,
+        output=directory / "decisions.jsonl",
+        channel=None,
+        db=db_url,
+    )
     some = _first_lead(db_url)
     db_flag = "" if db else f" --db {db_url}"
     console.print("\n[bold]What to try next[/]")
@@ -379,9 +427,11 @@ def org_load(
     org = _org(file, None)
     service = RoutingService(_store(db))
     handed = service.load_org(org, replace=replace)
-    console.print(f"loaded {len(org.reps)} reps, {len(org.teams)} teams, "
-                  f"{len(org.territories)} territories, {len(org.segments)} segments, "
-                  f"{len(org.accounts)} accounts")
+    console.print(
+        f"loaded {len(org.reps)} reps, {len(org.teams)} teams, "
+        f"{len(org.territories)} territories, {len(org.segments)} segments, "
+        f"{len(org.accounts)} accounts"
+    )
     for rep_id, decisions in handed.items():
         console.print(f"{rep_id} is now inactive: {len(decisions)} open leads re-routed")
 
@@ -395,8 +445,16 @@ def org_show(db: DbOption = None) -> None:
         table.add_column(column)
     for rep in org.reps.values():
         caps = ", ".join(f"{k} {v}" for k, v in rep.caps.items()) or "—"
-        table.add_row(rep.id, rep.name, rep.role.value, ", ".join(rep.teams), rep.timezone,
-                      rep.status.value, f"{rep.weight:g}", caps)
+        table.add_row(
+            rep.id,
+            rep.name,
+            rep.role.value,
+            ", ".join(rep.teams),
+            rep.timezone,
+            rep.status.value,
+            f"{rep.weight:g}",
+            caps,
+        )
     console.print(table)
 
 
@@ -407,8 +465,13 @@ def config_list(db: DbOption = None) -> None:
     for column in ("seq", "hash", "name", "created", "active"):
         table.add_column(column)
     for cfg in _store(db).configs():
-        table.add_row(str(cfg.seq), cfg.hash, cfg.name, f"{cfg.created_at:%Y-%m-%d %H:%M}",
-                      "[green]active[/]" if cfg.active else "")
+        table.add_row(
+            str(cfg.seq),
+            cfg.hash,
+            cfg.name,
+            f"{cfg.created_at:%Y-%m-%d %H:%M}",
+            "[green]active[/]" if cfg.active else "",
+        )
     console.print(table)
 
 
@@ -420,10 +483,16 @@ def config_activate(file: Path, db: DbOption = None) -> None:
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
         raise _fail(f"{file}: invalid; the active config is unchanged")
-    seq = store.save_config(content_hash=loaded.config.content_hash, name=loaded.config.name,
-                            document=loaded.document, source=loaded.source, activate=True)
-    console.print(f"activated {loaded.config.name} as version #{seq} "
-                  f"(hash {loaded.config.content_hash})")
+    seq = store.save_config(
+        content_hash=loaded.config.content_hash,
+        name=loaded.config.name,
+        document=loaded.document,
+        source=loaded.source,
+        activate=True,
+    )
+    console.print(
+        f"activated {loaded.config.name} as version #{seq} (hash {loaded.config.content_hash})"
+    )
 
 
 @config_app.command("show")

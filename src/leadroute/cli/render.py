@@ -19,12 +19,15 @@ def summary(console: Console, result: BatchSummary, org: Org | None = None) -> N
     totals.add_column("outcome", footer="total")
     totals.add_column("leads", justify="right", footer=str(result.total))
     for outcome in ("routed", "held", "unrouted", "rejected"):
-        totals.add_row(f"[{OUTCOME_STYLE[outcome]}]{outcome}[/]",
-                       str(result.outcomes.get(outcome, 0)))
+        totals.add_row(
+            f"[{OUTCOME_STYLE[outcome]}]{outcome}[/]", str(result.outcomes.get(outcome, 0))
+        )
     console.print(totals)
     if result.already_decided:
-        console.print(f"{result.already_decided} leads were already in the store and kept "
-                      "their earlier decision (counted above by that decision).")
+        console.print(
+            f"{result.already_decided} leads were already in the store and kept "
+            "their earlier decision (counted above by that decision)."
+        )
     _counter_table(console, "Leads by route", "route", result.routes)
     reps = Table(title="Leads by rep")
     reps.add_column("rep")
@@ -37,8 +40,7 @@ def summary(console: Console, result: BatchSummary, org: Org | None = None) -> N
         console.print(reps)
     if result.queues:
         _counter_table(console, "Leads by queue", "queue", result.queues)
-    for title, reasons in (("Held", result.held_reasons),
-                           ("Unrouted", result.unrouted_reasons)):
+    for title, reasons in (("Held", result.held_reasons), ("Unrouted", result.unrouted_reasons)):
         if reasons:
             _counter_table(console, f"{title}: reasons", "reason", reasons)
     if result.rejections:
@@ -53,11 +55,14 @@ def summary(console: Console, result: BatchSummary, org: Org | None = None) -> N
     status = "[green]counts add up[/]" if result.adds_up else "[red]COUNTS DO NOT ADD UP[/]"
     rate = result.total / result.seconds if result.seconds else 0.0
     if result.input_rows is not None and result.input_rows != result.total:
-        console.print(f"[red]{result.input_rows} records read but {result.total} accounted "
-                      "for[/]")
-    console.print(f"{result.total} leads: " + ", ".join(
-        f"{result.outcomes.get(o, 0)} {o}" for o in ("routed", "held", "unrouted", "rejected"))
-        + f" ({status}); {result.seconds:.1f}s, {rate:,.0f} leads/s")
+        console.print(f"[red]{result.input_rows} records read but {result.total} accounted for[/]")
+    console.print(
+        f"{result.total} leads: "
+        + ", ".join(
+            f"{result.outcomes.get(o, 0)} {o}" for o in ("routed", "held", "unrouted", "rejected")
+        )
+        + f" ({status}); {result.seconds:.1f}s, {rate:,.0f} leads/s"
+    )
 
 
 def _counter_table(console: Console, title: str, column: str, counts: Counter[str]) -> None:
@@ -73,8 +78,9 @@ def _value(value: Any) -> str:
     return "—" if value is None else repr(value)
 
 
-def decision(console: Console, record: dict[str, Any], *, index: int | None = None,
-             current: bool = True) -> None:
+def decision(
+    console: Console, record: dict[str, Any], *, index: int | None = None, current: bool = True
+) -> None:
     outcome = record["outcome"]
     style = OUTCOME_STYLE.get(outcome, "white")
     config = record.get("config") or {}
@@ -87,17 +93,22 @@ def decision(console: Console, record: dict[str, Any], *, index: int | None = No
         header += " [dim](superseded)[/]"
     console.print(header)
     console.print(f"  why: {record['reason']}")
-    console.print(f"  config: {config.get('name')} #{config.get('seq')} "
-                  f"(hash {config.get('hash')}); decided {record['decided_at']}")
+    console.print(
+        f"  config: {config.get('name')} #{config.get('seq')} "
+        f"(hash {config.get('hash')}); decided {record['decided_at']}"
+    )
     if record.get("account"):
         account = record["account"]
-        console.print(f"  account: {account.get('name')} ({account.get('id')}), "
-                      f"{account.get('status')}, owner {account.get('owner') or '—'}")
+        console.print(
+            f"  account: {account.get('name')} ({account.get('id')}), "
+            f"{account.get('status')}, owner {account.get('owner') or '—'}"
+        )
     else:
         console.print("  account: no matched account")
     if record.get("redirect_url") or record.get("message"):
-        console.print(f"  hand-off: {record.get('redirect_url') or ''} "
-                      f"{record.get('message') or ''}")
+        console.print(
+            f"  hand-off: {record.get('redirect_url') or ''} {record.get('message') or ''}"
+        )
     if record.get("booking_link"):
         console.print(f"  booking link: {record['booking_link']}")
     for number, node in enumerate(record.get("nodes", []), start=1):
@@ -114,9 +125,14 @@ def decision(console: Console, record: dict[str, Any], *, index: int | None = No
                 table.add_column(col)
             for cand in node["candidates"]:
                 chosen = cand.get("eligible") and not cand.get("reason")
-                table.add_row(cand["rep"], "[green]chosen[/]" if chosen else "skipped",
-                              cand.get("reason", ""), cand.get("detail", ""),
-                              str(cand.get("count", "")), str(cand.get("open", "")))
+                table.add_row(
+                    cand["rep"],
+                    "[green]chosen[/]" if chosen else "skipped",
+                    cand.get("reason", ""),
+                    cand.get("detail", ""),
+                    str(cand.get("count", "")),
+                    str(cand.get("open", "")),
+                )
             console.print(table)
     timings = record.get("timings") or {}
     if timings:

@@ -59,11 +59,42 @@ class Condition:
 
 # JsonLogic operators that cannot be a leadroute key or field name: a mapping with one of these
 # as its only key is read as a JsonLogic expression without the `jsonlogic:` wrapper.
-BARE_JSONLOGIC = frozenset({
-    "==", "===", "!=", "!==", "!", "!!", "and", "or", "if", "?:", ">", ">=", "<", "<=",
-    "var", "missing", "missing_some", "some", "none", "merge", "cat", "substr", "+", "-", "*",
-    "/", "%", "max", "min", "map", "filter", "reduce",
-})
+BARE_JSONLOGIC = frozenset(
+    {
+        "==",
+        "===",
+        "!=",
+        "!==",
+        "!",
+        "!!",
+        "and",
+        "or",
+        "if",
+        "?:",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "var",
+        "missing",
+        "missing_some",
+        "some",
+        "none",
+        "merge",
+        "cat",
+        "substr",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "max",
+        "min",
+        "map",
+        "filter",
+        "reduce",
+    }
+)
 
 ALWAYS = Condition(test=lambda _d: True, text="always", always=True)
 
@@ -249,16 +280,21 @@ class ConditionCompiler:
     def _field(self, name: str, value: Any, path: Path) -> Condition:
         spec = self.vocabulary.get(name)
         if spec is None:
-            self._error(path, f"unknown field '{name}': declare it under 'fields:' or check "
-                              "the spelling")
+            self._error(
+                path, f"unknown field '{name}': declare it under 'fields:' or check the spelling"
+            )
         leaves: list[Leaf]
         if isinstance(value, Mapping):
             if not value:
-                self._error(path, f"'{name}' has an empty mapping: give an operator, e.g. "
-                                  f"{{{name}: {{eq: value}}}}")
+                self._error(
+                    path,
+                    f"'{name}' has an empty mapping: give an operator, e.g. "
+                    f"{{{name}: {{eq: value}}}}",
+                )
                 return ALWAYS
-            parsed = [self._leaf(name, str(op), operand, (*path, op))
-                      for op, operand in value.items()]
+            parsed = [
+                self._leaf(name, str(op), operand, (*path, op)) for op, operand in value.items()
+            ]
             leaves = [leaf for leaf in parsed if leaf is not None]
         else:
             op = "in" if isinstance(value, list) else "eq"
@@ -274,25 +310,35 @@ class ConditionCompiler:
 
     def _leaf(self, name: str, op: str, operand: Any, path: Path) -> Leaf | None:
         spec = self.vocabulary.get(name)
-        allowed = OPERATORS[spec.type] if spec else OPERATORS[FieldType.STRING] + (
-            "gt", "gte", "lt", "lte", "between")
+        allowed = (
+            OPERATORS[spec.type]
+            if spec
+            else OPERATORS[FieldType.STRING] + ("gt", "gte", "lt", "lte", "between")
+        )
         if op not in allowed:
             kind = spec.type.value if spec else "unknown"
-            self._error(path, f"operator '{op}' does not apply to {kind} field '{name}'; "
-                              f"use one of: {', '.join(allowed)}")
+            self._error(
+                path,
+                f"operator '{op}' does not apply to {kind} field '{name}'; "
+                f"use one of: {', '.join(allowed)}",
+            )
             return None
         if op in ("in", "not_in") and not isinstance(operand, list):
             operand = [operand]
         if op in ("eq", "ne", "in", "not_in") and not self._plain_values(name, op, operand, path):
             return None
         if op == "between":
-            if (not isinstance(operand, list) or len(operand) != 2
-                    or not all(_number(x) for x in operand)):
+            if (
+                not isinstance(operand, list)
+                or len(operand) != 2
+                or not all(_number(x) for x in operand)
+            ):
                 self._error(path, f"'between' on '{name}' needs two numbers, e.g. [100, 499]")
                 return None
             if operand[0] > operand[1]:
-                self._error(path, f"'between' on '{name}': low {operand[0]} is above "
-                                  f"high {operand[1]}")
+                self._error(
+                    path, f"'between' on '{name}': low {operand[0]} is above high {operand[1]}"
+                )
                 return None
         if op in ("gt", "gte", "lt", "lte") and not _number(operand):
             self._error(path, f"'{op}' on '{name}' needs a number, got {operand!r}")
@@ -325,16 +371,23 @@ class ConditionCompiler:
                 return False
         return True
 
-    def _membership(self, field_name: str, value: Any, path: Path,
-                    known: Mapping[str, Any], kind: str) -> Condition:
+    def _membership(
+        self, field_name: str, value: Any, path: Path, known: Mapping[str, Any], kind: str
+    ) -> Condition:
         ids = value if isinstance(value, list) else [value]
         for ident in ids:
             if str(ident) not in known:
-                self._error(path, f"unknown {kind} '{ident}'" + (
-                    f"; known: {', '.join(sorted(known))}" if known else f"; no {kind}s defined"))
+                self._error(
+                    path,
+                    f"unknown {kind} '{ident}'"
+                    + (
+                        f"; known: {', '.join(sorted(known))}" if known else f"; no {kind}s defined"
+                    ),
+                )
         leaf = Leaf(field_name, "in", [str(i) for i in ids])
-        return Condition(_compile_leaf(leaf), f"{kind} in {', '.join(map(str, ids))}",
-                         (field_name,), (leaf,))
+        return Condition(
+            _compile_leaf(leaf), f"{kind} in {', '.join(map(str, ids))}", (field_name,), (leaf,)
+        )
 
     def _territory(self, value: Any, path: Path) -> Condition:
         ids = [str(i) for i in (value if isinstance(value, list) else [value])]
@@ -366,8 +419,12 @@ class ConditionCompiler:
             leaf = Leaf("country", "in", countries)
         else:
             leaf = Leaf("territory", "in", ids)
-        return Condition(in_territory, f"territory in {', '.join(ids)}",
-                         ("country", "state", "postal_code"), (leaf,))
+        return Condition(
+            in_territory,
+            f"territory in {', '.join(ids)}",
+            ("country", "state", "postal_code"),
+            (leaf,),
+        )
 
     def _jsonlogic(self, rule: Any, path: Path) -> Condition:
         try:
@@ -379,8 +436,13 @@ class ConditionCompiler:
         for name in names:
             if self.vocabulary.get(name) is None:
                 self._error(path, f"unknown field '{name}' in JsonLogic var")
-        return Condition(test, f"jsonlogic {json.dumps(rule)}", names, conjunctive=False,
-                         extra={"jsonlogic": rule})
+        return Condition(
+            test,
+            f"jsonlogic {json.dumps(rule)}",
+            names,
+            conjunctive=False,
+            extra={"jsonlogic": rule},
+        )
 
     def _all(self, children: list[Condition]) -> Condition:
         children = [c for c in children if not c.always]
@@ -407,13 +469,18 @@ class ConditionCompiler:
                     return True
             return False
 
-        return Condition(any_test, " or ".join(f"({c.text})" for c in children),
-                         _merge_fields(children), conjunctive=False)
+        return Condition(
+            any_test,
+            " or ".join(f"({c.text})" for c in children),
+            _merge_fields(children),
+            conjunctive=False,
+        )
 
     def _not(self, child: Condition) -> Condition:
         inner = child.test
-        return Condition(lambda d: not inner(d), f"not ({child.text})", child.fields,
-                         conjunctive=False)
+        return Condition(
+            lambda d: not inner(d), f"not ({child.text})", child.fields, conjunctive=False
+        )
 
 
 def _and(tests: list[Test]) -> Test:

@@ -33,8 +33,9 @@ def _known_zone(value: str | None) -> str | None:
     try:
         zone(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{value}' (use an IANA name such as "
-                         "America/New_York)") from None
+        raise ValueError(
+            f"unknown time zone '{value}' (use an IANA name such as America/New_York)"
+        ) from None
     return value
 
 
@@ -50,21 +51,27 @@ class PoolModel(_Strict):
     """A pool of reps that shares leads."""
 
     members: list[str] = Field(
-        description="rep ids, or 'team:<id>' for every member of a team, in tie-break order")
+        description="rep ids, or 'team:<id>' for every member of a team, in tie-break order"
+    )
     method: Literal["round_robin", "weighted", "load_balanced"] = "round_robin"
     fairness_window: Literal["day", "week", "month", "all"] = Field(
-        "week", description="period over which shares are balanced; state resets at its start")
+        "week", description="period over which shares are balanced; state resets at its start"
+    )
     absence: Literal["no_catch_up", "catch_up"] = Field(
         "no_catch_up",
-        description="no_catch_up: an absent rep earns no credit, so returns without a burst")
+        description="no_catch_up: an absent rep earns no credit, so returns without a burst",
+    )
     working_hours: Literal["respect", "ignore"] = "respect"
     caps: Literal["enforce", "ignore"] = "enforce"
     sticky: bool = Field(
-        False, description="give a lead to the rep who last took a lead of the same account")
+        False, description="give a lead to the rep who last took a lead of the same account"
+    )
     weights: dict[str, float] = Field(
-        default_factory=dict, description="per-rep weights overriding the rep's own weight")
+        default_factory=dict, description="per-rep weights overriding the rep's own weight"
+    )
     max_open: int | None = Field(
-        None, ge=1, description="overload guard: skip reps with this many open leads or more")
+        None, ge=1, description="overload guard: skip reps with this many open leads or more"
+    )
     timezone: str | None = Field(None, description="time zone of the fairness window")
 
     _zone = field_validator("timezone")(_known_zone)
@@ -140,8 +147,10 @@ class ActionModel(_Strict):
     def _exactly_one(self) -> ActionModel:
         chosen = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError("a node needs exactly one action: assign_owner, distribute, "
-                             f"assign, queue or hold (found {len(chosen)})")
+            raise ValueError(
+                "a node needs exactly one action: assign_owner, distribute, "
+                f"assign, queue or hold (found {len(chosen)})"
+            )
         return self
 
 
@@ -329,41 +338,78 @@ def _pool(pool_id: str, model: PoolModel, org: Org, tz: str, issues: list[Issue]
             members.append(ref)
     for rep in model.weights:
         if rep not in members:
-            issues.append(Issue(("pools", pool_id, "weights", rep),
-                                f"weight given for '{rep}', who is not in pool '{pool_id}'"))
+            issues.append(
+                Issue(
+                    ("pools", pool_id, "weights", rep),
+                    f"weight given for '{rep}', who is not in pool '{pool_id}'",
+                )
+            )
     active = [m for m in members if org.reps[m].status is not RepStatus.INACTIVE]
     if not active:
-        issues.append(Issue(path, f"pool '{pool_id}' has no active reps: leads sent to it "
-                                  "will fall through", "warning"))
-    return Pool(pool_id, tuple(members), model.method, model.fairness_window, model.absence,
-                model.working_hours == "respect", model.caps == "enforce", model.sticky,
-                dict(model.weights), model.max_open, model.timezone or tz)
+        issues.append(
+            Issue(
+                path,
+                f"pool '{pool_id}' has no active reps: leads sent to it will fall through",
+                "warning",
+            )
+        )
+    return Pool(
+        pool_id,
+        tuple(members),
+        model.method,
+        model.fairness_window,
+        model.absence,
+        model.working_hours == "respect",
+        model.caps == "enforce",
+        model.sticky,
+        dict(model.weights),
+        model.max_open,
+        model.timezone or tz,
+    )
 
 
-def _action(model: ActionModel, path: tuple[str | int, ...], pools: Mapping[str, Pool],
-            queues: Mapping[str, QueueModel], org: Org, issues: list[Issue]) -> Action:
+def _action(
+    model: ActionModel,
+    path: tuple[str | int, ...],
+    pools: Mapping[str, Pool],
+    queues: Mapping[str, QueueModel],
+    org: Org,
+    issues: list[Issue],
+) -> Action:
     if model.assign_owner is not None:
         o = model.assign_owner
-        return Action(ActionKind.ASSIGN_OWNER, if_unavailable=o.if_unavailable,
-                      follow_parent=o.follow_parent)
+        return Action(
+            ActionKind.ASSIGN_OWNER, if_unavailable=o.if_unavailable, follow_parent=o.follow_parent
+        )
     if model.distribute is not None:
         if model.distribute.pool not in pools:
             known = ", ".join(sorted(pools)) or "none defined"
-            issues.append(Issue((*path, "distribute"),
-                                f"unknown pool '{model.distribute.pool}'; known pools: {known}"))
-        return Action(ActionKind.DISTRIBUTE, pool=model.distribute.pool,
-                      if_unavailable=model.distribute.if_empty)
+            issues.append(
+                Issue(
+                    (*path, "distribute"),
+                    f"unknown pool '{model.distribute.pool}'; known pools: {known}",
+                )
+            )
+        return Action(
+            ActionKind.DISTRIBUTE,
+            pool=model.distribute.pool,
+            if_unavailable=model.distribute.if_empty,
+        )
     if model.assign is not None:
         if model.assign.rep not in org.reps:
             issues.append(Issue((*path, "assign"), f"unknown rep '{model.assign.rep}'"))
-        return Action(ActionKind.ASSIGN, rep=model.assign.rep,
-                      if_unavailable=model.assign.if_unavailable)
+        return Action(
+            ActionKind.ASSIGN, rep=model.assign.rep, if_unavailable=model.assign.if_unavailable
+        )
     if model.queue is not None:
         q = model.queue
         declared = queues.get(q.name)
-        return Action(ActionKind.QUEUE, queue=q.name,
-                      redirect_url=q.redirect_url or (declared.redirect_url if declared else None),
-                      message=q.message or (declared.message if declared else None))
+        return Action(
+            ActionKind.QUEUE,
+            queue=q.name,
+            redirect_url=q.redirect_url or (declared.redirect_url if declared else None),
+            message=q.message or (declared.message if declared else None),
+        )
     assert model.hold is not None
     return Action(ActionKind.HOLD, reason=model.hold.reason)
 
@@ -372,12 +418,25 @@ def _check_fallback(nodes: list[Node], issues: list[Issue]) -> None:
     last = len(nodes) - 1
     fallbacks = [n for n in nodes if n.fallback]
     if not fallbacks:
-        issues.append(Issue(("flow",), "the flow needs a fallback: end it with a node marked "
-                                       "'fallback: true' and no condition"))
+        issues.append(
+            Issue(
+                ("flow",),
+                "the flow needs a fallback: end it with a node marked "
+                "'fallback: true' and no condition",
+            )
+        )
     for node in fallbacks:
         if node.index != last:
-            issues.append(Issue(("flow", node.index, "fallback"),
-                                f"fallback node '{node.id}' must be the last node"))
+            issues.append(
+                Issue(
+                    ("flow", node.index, "fallback"),
+                    f"fallback node '{node.id}' must be the last node",
+                )
+            )
         if not node.condition.always:
-            issues.append(Issue(("flow", node.index, "when"),
-                                f"fallback node '{node.id}' must not have a condition"))
+            issues.append(
+                Issue(
+                    ("flow", node.index, "when"),
+                    f"fallback node '{node.id}' must not have a condition",
+                )
+            )

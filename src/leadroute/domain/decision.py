@@ -41,9 +41,13 @@ class NodeTrace:
         return {name: get(self.data) for name, get in self.getters}
 
     def as_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"node": self.node, "name": self.name,
-                                  "condition": self.condition, "matched": self.matched,
-                                  "values": self.values}
+        record: dict[str, Any] = {
+            "node": self.node,
+            "name": self.name,
+            "condition": self.condition,
+            "matched": self.matched,
+            "values": self.values,
+        }
         if self.action:
             record["action"] = self.action
         if self.result:
@@ -88,8 +92,7 @@ class Decision:
             "outcome": self.outcome.value,
             "reason": self.reason,
             "decided_at": self.decided_at.isoformat(),
-            "config": {"name": self.config_name, "hash": self.config_hash,
-                       "seq": self.config_seq},
+            "config": {"name": self.config_name, "hash": self.config_hash, "seq": self.config_seq},
             "route": self.node,
             "rep": self.rep_id,
             "queue": self.queue,

@@ -71,9 +71,15 @@ class Candidate:
     open: int = 0
 
     def as_record(self) -> dict[str, object]:
-        return {"rep": self.rep_id, "eligible": self.eligible, "reason": self.reason,
-                "detail": self.detail, "credit": round(self.credit, 4), "count": self.count,
-                "open": self.open}
+        return {
+            "rep": self.rep_id,
+            "eligible": self.eligible,
+            "reason": self.reason,
+            "detail": self.detail,
+            "credit": round(self.credit, 4),
+            "count": self.count,
+            "open": self.open,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +91,13 @@ class Pick:
 
 
 _STILL_EARNING = frozenset(
-    {SkipReason.OUT_OF_OFFICE, SkipReason.OUTSIDE_HOURS, SkipReason.CAP_REACHED,
-     SkipReason.OVERLOADED})
+    {
+        SkipReason.OUT_OF_OFFICE,
+        SkipReason.OUTSIDE_HOURS,
+        SkipReason.CAP_REACHED,
+        SkipReason.OVERLOADED,
+    }
+)
 
 
 _NO_LOAD = RepLoad()
@@ -99,8 +110,14 @@ def window_key(pool: Pool, now: datetime) -> str:
 
 
 def unavailable(
-    rep: Rep | None, now: datetime, load: RepLoad, *, hours: bool = True, caps: bool = True,
-    max_open: int | None = None, minute: datetime | None = None,
+    rep: Rep | None,
+    now: datetime,
+    load: RepLoad,
+    *,
+    hours: bool = True,
+    caps: bool = True,
+    max_open: int | None = None,
+    minute: datetime | None = None,
 ) -> tuple[SkipReason, str] | None:
     """Why a rep cannot take a lead now, or None if it can. `minute` is `now` to the minute."""
     if rep is None:
@@ -136,8 +153,14 @@ def weight_of(pool: Pool, rep: Rep | None) -> float:
 
 
 def pick(
-    pool: Pool, org: Org, state: PoolState, loads: Mapping[str, RepLoad], now: datetime,
-    *, sticky_rep: str | None = None, exclude: frozenset[str] = frozenset(),
+    pool: Pool,
+    org: Org,
+    state: PoolState,
+    loads: Mapping[str, RepLoad],
+    now: datetime,
+    *,
+    sticky_rep: str | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> Pick:
     """Choose a rep in `pool` at `now`; return the choice, every candidate's trace, new state."""
     window = window_key(pool, now)
@@ -152,8 +175,15 @@ def pick(
     eligible: list[str] = []
     minute = now.replace(second=0, microsecond=0)
     for rep_id, load in zip(members, member_loads, strict=True):
-        why = unavailable(reps.get(rep_id), now, load, hours=pool.respect_hours,
-                          caps=pool.enforce_caps, max_open=pool.max_open, minute=minute)
+        why = unavailable(
+            reps.get(rep_id),
+            now,
+            load,
+            hours=pool.respect_hours,
+            caps=pool.enforce_caps,
+            max_open=pool.max_open,
+            minute=minute,
+        )
         if why is None and rep_id in exclude:
             why = (SkipReason.PREVIOUS_OWNER, "owned this lead before")
         if why is None:
@@ -162,9 +192,17 @@ def pick(
             blocked[rep_id] = why
     if not eligible:
         trace = tuple(
-            Candidate(r, False, blocked[r][0], blocked[r][1], credits.get(r, 0.0),
-                      counts.get(r, 0), load.open)
-            for r, load in zip(members, member_loads, strict=True))
+            Candidate(
+                r,
+                False,
+                blocked[r][0],
+                blocked[r][1],
+                credits.get(r, 0.0),
+                counts.get(r, 0),
+                load.open,
+            )
+            for r, load in zip(members, member_loads, strict=True)
+        )
         return Pick(None, trace, state, "nobody available")
 
     earning = eligible
@@ -188,8 +226,12 @@ def pick(
         chosen = _most_urgent(eligible, credits, weights, total)
     credits[chosen] -= 1.0
     counts[chosen] = counts.get(chosen, 0) + 1
-    return Pick(chosen, _trace(pool, chosen, how, blocked, credits, counts, member_loads),
-                PoolState(window, credits, counts, frozenset(eligible)), how)
+    return Pick(
+        chosen,
+        _trace(pool, chosen, how, blocked, credits, counts, member_loads),
+        PoolState(window, credits, counts, frozenset(eligible)),
+        how,
+    )
 
 
 def _rejoin(eligible: list[str], present: frozenset[str], credits: dict[str, float]) -> None:
@@ -234,9 +276,15 @@ def _first_best(candidates: list[str], key: Callable[[str], float]) -> str:
 _EPSILON = 1e-9
 
 
-def _trace(pool: Pool, chosen: str, how: str, blocked: Mapping[str, tuple[SkipReason, str]],
-           credits: Mapping[str, float], counts: Mapping[str, int],
-           member_loads: list[RepLoad]) -> tuple[Candidate, ...]:
+def _trace(
+    pool: Pool,
+    chosen: str,
+    how: str,
+    blocked: Mapping[str, tuple[SkipReason, str]],
+    credits: Mapping[str, float],
+    counts: Mapping[str, int],
+    member_loads: list[RepLoad],
+) -> tuple[Candidate, ...]:
     chosen_open = member_loads[pool.members.index(chosen)].open
     balanced = pool.method == "load_balanced"
     trace: list[Candidate] = []
@@ -248,11 +296,20 @@ def _trace(pool: Pool, chosen: str, how: str, blocked: Mapping[str, tuple[SkipRe
             why, detail = blocked[rep_id]
             trace.append(Candidate(rep_id, False, why, detail, credit, count, open_leads))
         elif balanced and open_leads > chosen_open:
-            trace.append(Candidate(rep_id, True, SkipReason.MORE_OPEN_LEADS,
-                                   f"{open_leads} open vs {chosen_open}", credit, count,
-                                   open_leads))
+            trace.append(
+                Candidate(
+                    rep_id,
+                    True,
+                    SkipReason.MORE_OPEN_LEADS,
+                    f"{open_leads} open vs {chosen_open}",
+                    credit,
+                    count,
+                    open_leads,
+                )
+            )
         else:
             reason = SkipReason.AHEAD_OF_SHARE if credit <= 0 else SkipReason.LATER_IN_ROTATION
-            trace.append(Candidate(rep_id, True, reason, f"{count} in window", credit,
-                                   count, open_leads))
+            trace.append(
+                Candidate(rep_id, True, reason, f"{count} in window", credit, count, open_leads)
+            )
     return tuple(trace)

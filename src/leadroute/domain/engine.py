@@ -62,15 +62,21 @@ class Router:
         data: Mapping[str, Any] | None = None,
     ) -> Decision:
         data = data if data is not None else self.context(lead, account)
-        decision = Decision(lead_id=lead.id, outcome=Outcome.UNROUTED, reason="",
-                            decided_at=now, config_name=self.config.name,
-                            config_hash=self.config.content_hash,
-                            account=data.get("account"))
+        decision = Decision(
+            lead_id=lead.id,
+            outcome=Outcome.UNROUTED,
+            reason="",
+            decided_at=now,
+            config_name=self.config.name,
+            config_hash=self.config.content_hash,
+            account=data.get("account"),
+        )
         getters = self._value_getters
         for node in self.config.nodes:
             matched = node.condition.test(data)
-            trace = NodeTrace(node.id, node.name, matched, data, getters[node.id],
-                              node.condition.text)
+            trace = NodeTrace(
+                node.id, node.name, matched, data, getters[node.id], node.condition.text
+            )
             decision.nodes.append(trace)
             if not matched:
                 continue
@@ -83,9 +89,17 @@ class Router:
         decision.reason = f"fallback could not place the lead: {last or 'no node matched'}"
         return decision
 
-    def _act(self, node: Node, data: Mapping[str, Any], account: Account | None, now: datetime,
-             state: RoutingState, exclude: frozenset[str], decision: Decision,
-             trace: NodeTrace) -> bool:
+    def _act(
+        self,
+        node: Node,
+        data: Mapping[str, Any],
+        account: Account | None,
+        now: datetime,
+        state: RoutingState,
+        exclude: frozenset[str],
+        decision: Decision,
+        trace: NodeTrace,
+    ) -> bool:
         """Carry out a matched node's action on the decision; False means fall through."""
         action = node.action
         match action.kind:
@@ -108,8 +122,16 @@ class Router:
                 return self._distribute(node, action, data, now, state, exclude, decision, trace)
         return False  # pragma: no cover - every kind handled above
 
-    def _assign_direct(self, node: Node, action: Action, account: Account | None, now: datetime,
-                       exclude: frozenset[str], decision: Decision, trace: NodeTrace) -> bool:
+    def _assign_direct(
+        self,
+        node: Node,
+        action: Action,
+        account: Account | None,
+        now: datetime,
+        exclude: frozenset[str],
+        decision: Decision,
+        trace: NodeTrace,
+    ) -> bool:
         if action.kind is ActionKind.ASSIGN:
             rep_id, how = action.rep, "named rep"
         else:
@@ -148,16 +170,31 @@ class Router:
                 return parent.owner_id, "parent account owner"
         return None, f"account {account.id} has no owner"
 
-    def _distribute(self, node: Node, action: Action, data: Mapping[str, Any], now: datetime,
-                    state: RoutingState, exclude: frozenset[str], decision: Decision,
-                    trace: NodeTrace) -> bool:
+    def _distribute(
+        self,
+        node: Node,
+        action: Action,
+        data: Mapping[str, Any],
+        now: datetime,
+        state: RoutingState,
+        exclude: frozenset[str],
+        decision: Decision,
+        trace: NodeTrace,
+    ) -> bool:
         pool = self.config.pools[action.pool or ""]
         trace.pool = pool.id
         account_key = sticky_key(data)
         sticky = state.sticky_rep(pool.id, account_key) if pool.sticky and account_key else None
         loads = state.loads(pool.members, now)
-        result: Pick = pick(pool, self.org, state.pool_state(pool.id), loads, now,
-                            sticky_rep=sticky, exclude=exclude)
+        result: Pick = pick(
+            pool,
+            self.org,
+            state.pool_state(pool.id),
+            loads,
+            now,
+            sticky_rep=sticky,
+            exclude=exclude,
+        )
         trace.candidates = result.candidates
         if result.chosen is None:
             if action.if_unavailable == "hold":
@@ -168,8 +205,12 @@ class Router:
             trace.result = f"fell through: nobody available in pool {pool.id}"
             return False
         decision.pool, decision.pool_state = pool.id, result.state
-        self._assign(decision, result.chosen, f"{pool.method.replace('_', ' ')}, {result.how}",
-                     f"{node.name}: {result.chosen} from pool {pool.id} ({result.how})")
+        self._assign(
+            decision,
+            result.chosen,
+            f"{pool.method.replace('_', ' ')}, {result.how}",
+            f"{node.name}: {result.chosen} from pool {pool.id} ({result.how})",
+        )
         trace.result = f"assigned to {result.chosen}"
         return True
 

@@ -9,14 +9,46 @@ from urllib.parse import urlsplit
 from leadroute.domain.org import Account, Org
 
 # The most common consumer mail domains; the data pipeline brings a maintained list.
-FREE_MAIL = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.co.jp", "yahoo.com.mx",
-    "yahoo.fr", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com",
-    "msn.com", "aol.com", "icloud.com", "me.com", "mail.com", "gmx.de", "gmx.net", "web.de",
-    "t-online.de", "orange.fr", "free.fr", "libero.it", "bol.com.br", "uol.com.br",
-    "naver.com", "proton.me", "protonmail.com", "yandex.ru", "mail.ru", "qq.com", "163.com",
-    "126.com", "zoho.com", "rediffmail.com",
-})
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "yahoo.co.jp",
+        "yahoo.com.mx",
+        "yahoo.fr",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "hotmail.fr",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "mail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "t-online.de",
+        "orange.fr",
+        "free.fr",
+        "libero.it",
+        "bol.com.br",
+        "uol.com.br",
+        "naver.com",
+        "proton.me",
+        "protonmail.com",
+        "yandex.ru",
+        "mail.ru",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "zoho.com",
+        "rediffmail.com",
+    }
+)
 
 
 def domain_of(value: Any) -> str | None:

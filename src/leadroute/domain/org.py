@@ -41,15 +41,15 @@ class WorkingHours:
     """Weekly working windows in the rep's own time zone: weekday index (Mon=0) -> windows."""
 
     windows: Mapping[int, tuple[tuple[time, time], ...]]
-    _minutes: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False,
-                                                              compare=False)
+    _minutes: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         def minute(t: time) -> int:
             return t.hour * 60 + t.minute + (1 if t >= time(23, 59, 59) else 0)
 
-        table = tuple(tuple((minute(s), minute(e)) for s, e in self.windows.get(day, ()))
-                      for day in range(7))
+        table = tuple(
+            tuple((minute(s), minute(e)) for s, e in self.windows.get(day, ())) for day in range(7)
+        )
         object.__setattr__(self, "_minutes", table)
 
     def is_open(self, local: datetime) -> bool:
@@ -98,8 +98,11 @@ class Caps:
         return self.day is not None or self.week is not None or self.month is not None
 
     def items(self) -> list[tuple[str, int]]:
-        return [(k, v) for k, v in (("day", self.day), ("week", self.week), ("month", self.month))
-                if v is not None]
+        return [
+            (k, v)
+            for k, v in (("day", self.day), ("week", self.week), ("month", self.month))
+            if v is not None
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +259,9 @@ class Org:
         members = list(team.members) if team else []
         # Reps who name the team themselves follow, in id order, so the tie-break order is the
         # same whether the org comes from a file or from the store.
-        members += sorted(r.id for r in self.reps.values()
-                          if team_id in r.teams and r.id not in members)
+        members += sorted(
+            r.id for r in self.reps.values() if team_id in r.teams and r.id not in members
+        )
         return tuple(members)
 
     def with_rep(self, rep: Rep) -> Org:

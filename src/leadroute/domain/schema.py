@@ -27,28 +27,43 @@ def _operand(op: str, kind: FieldType) -> dict[str, Any]:
 def condition_schema(vocabulary: Vocabulary) -> dict[str, Any]:
     ref = {"$ref": "#/$defs/Condition"}
     properties: dict[str, Any] = {
-        "all": {"type": "array", "items": ref, "minItems": 1,
-                "description": "every condition holds"},
-        "any": {"type": "array", "items": ref, "minItems": 1,
-                "description": "at least one condition holds"},
+        "all": {
+            "type": "array",
+            "items": ref,
+            "minItems": 1,
+            "description": "every condition holds",
+        },
+        "any": {
+            "type": "array",
+            "items": ref,
+            "minItems": 1,
+            "description": "at least one condition holds",
+        },
         "not": {**ref, "description": "the condition does not hold"},
         "jsonlogic": {"description": "a JsonLogic expression (jsonlogic.com)"},
-        "territory": {"description": "the lead is in this territory (or one of a list)",
-                      "type": ["string", "array"]},
-        "segment": {"description": "the lead's size segment is this one (or one of a list)",
-                    "type": ["string", "array"]},
+        "territory": {
+            "description": "the lead is in this territory (or one of a list)",
+            "type": ["string", "array"],
+        },
+        "segment": {
+            "description": "the lead's size segment is this one (or one of a list)",
+            "type": ["string", "array"],
+        },
     }
     for spec in vocabulary.fields.values():
-        properties[spec.name] = _field_schema(spec.type, f"{spec.description} "
-                                                         f"({spec.type.value})")
+        properties[spec.name] = _field_schema(spec.type, f"{spec.description} ({spec.type.value})")
     return {
         "anyOf": [
             {"type": ["null", "boolean"]},
             {"type": "array", "items": ref, "description": "every condition holds"},
-            {"type": "object", "properties": properties,
-             # fields a config declares under `fields:`; `leadroute check` flags unknown ones
-             "additionalProperties": _field_schema(FieldType.STRING, "a declared custom field",
-                                                   numeric=True)},
+            {
+                "type": "object",
+                "properties": properties,
+                # fields a config declares under `fields:`; `leadroute check` flags unknown ones
+                "additionalProperties": _field_schema(
+                    FieldType.STRING, "a declared custom field", numeric=True
+                ),
+            },
         ]
     }
 
@@ -61,8 +76,12 @@ def _field_schema(kind: FieldType, description: str, *, numeric: bool = False) -
         "anyOf": [
             _SCALAR,
             {"type": "array", "items": _SCALAR, "description": "is one of"},
-            {"type": "object", "properties": ops, "additionalProperties": False,
-             "minProperties": 1},
+            {
+                "type": "object",
+                "properties": ops,
+                "additionalProperties": False,
+                "minProperties": 1,
+            },
         ],
     }
 
@@ -92,6 +111,5 @@ def config_schema(vocabulary: Vocabulary | None = None) -> dict[str, Any]:
     defs["ActionModel"]["minProperties"] = 1
     defs["ActionModel"]["maxProperties"] = 1
     node = defs["NodeModel"]["properties"]
-    node["when"] = {"$ref": "#/$defs/Condition",
-                    "description": "condition; omitted means always"}
+    node["when"] = {"$ref": "#/$defs/Condition", "description": "condition; omitted means always"}
     return schema

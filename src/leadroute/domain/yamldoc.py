@@ -22,8 +22,9 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise YamlError(f"not valid YAML: {problem}",
-                        mark.line + 1 if mark is not None else None) from None
+        raise YamlError(
+            f"not valid YAML: {problem}", mark.line + 1 if mark is not None else None
+        ) from None
     lines: dict[Path, int] = {}
     if root is None:
         return None, lines

@@ -40,8 +40,9 @@ class LoadedConfig:
         return self.config is not None and not any(p.severity == "error" for p in self.problems)
 
 
-def load_config_text(source: str, org: Org, *, file: str = "<config>",
-                     with_lint: bool = True) -> LoadedConfig:
+def load_config_text(
+    source: str, org: Org, *, file: str = "<config>", with_lint: bool = True
+) -> LoadedConfig:
     loaded = LoadedConfig(file=file, source=source)
     try:
         document, lines = load_with_lines(source)
@@ -63,8 +64,11 @@ def load_config_file(path: str | Path, org: Org, *, with_lint: bool = True) -> L
     try:
         source = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        return LoadedConfig(file=str(path), source="",
-                            problems=[Problem(str(path), None, f"cannot read: {exc.strerror}")])
+        return LoadedConfig(
+            file=str(path),
+            source="",
+            problems=[Problem(str(path), None, f"cannot read: {exc.strerror}")],
+        )
     return load_config_text(source, org, file=str(path), with_lint=with_lint)
 
 

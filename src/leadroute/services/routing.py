@@ -94,11 +94,12 @@ class RoutingService:
 
         stored = self.store.config()
         if stored is None:
-            raise LookupError("no active routing config: run `leadroute route --config FILE` "
-                              "or `leadroute config activate FILE` first")
+            raise LookupError(
+                "no active routing config: run `leadroute route --config FILE` "
+                "or `leadroute config activate FILE` first"
+            )
         org = self.store.load_org()
-        loaded = load_config_text(stored.source, org, file=f"config #{stored.seq}",
-                                  with_lint=False)
+        loaded = load_config_text(stored.source, org, file=f"config #{stored.seq}", with_lint=False)
         if loaded.config is None:
             raise ValueError("; ".join(str(p) for p in loaded.problems))
         self.use(loaded.config, stored.seq, org)
@@ -112,8 +113,9 @@ class RoutingService:
 
     # -- batches -------------------------------------------------------------------------
 
-    def ingest(self, rows: Iterable[ParsedRow], *, batch_id: str,
-               summary: BatchSummary) -> tuple[list[str], list[str]]:
+    def ingest(
+        self, rows: Iterable[ParsedRow], *, batch_id: str, summary: BatchSummary
+    ) -> tuple[list[str], list[str]]:
         """Store a batch's leads as new and its bad rows as rejected.
 
         Returns every stored id of the input (leads and rejections), and the ids of leads that
@@ -127,10 +129,14 @@ class RoutingService:
 
         def flush() -> None:
             leads = [r.lead for r in chunk if r.lead is not None]
-            existing = self.store.add_leads(leads, batch_id=batch_id,
-                                            rows=[r.row for r in chunk if r.lead is not None])
-            rejected = [(f"{batch_id}-{r.row}", r.row, r.reason or "rejected", r.raw)
-                        for r in chunk if r.lead is None]
+            existing = self.store.add_leads(
+                leads, batch_id=batch_id, rows=[r.row for r in chunk if r.lead is not None]
+            )
+            rejected = [
+                (f"{batch_id}-{r.row}", r.row, r.reason or "rejected", r.raw)
+                for r in chunk
+                if r.lead is None
+            ]
             self.store.add_rejections(rejected, batch_id=batch_id)
             for r in chunk:
                 if r.lead is None:
@@ -146,8 +152,12 @@ class RoutingService:
         seen: set[str] = set()
         for row in rows:
             if row.lead is not None and row.lead.id in seen:
-                row = ParsedRow(row.row, None, f"row {row.row}: duplicate lead id "
-                                f"'{row.lead.id}' in the same file", row.raw)
+                row = ParsedRow(
+                    row.row,
+                    None,
+                    f"row {row.row}: duplicate lead id '{row.lead.id}' in the same file",
+                    row.raw,
+                )
             elif row.lead is not None:
                 seen.add(row.lead.id)
             chunk.append(row)
@@ -171,27 +181,36 @@ class RoutingService:
         if not self.store.close_lead(lead_id, status):
             raise LookupError(f"lead '{lead_id}' is not an open, routed lead")
 
-    def route_batch(self, rows: Iterable[ParsedRow], *, batch_id: str,
-                    output: TextIO | None = None,
-                    progress: Callable[[int], None] | None = None,
-                    on_ingested: Callable[[int], None] | None = None) -> BatchSummary:
+    def route_batch(
+        self,
+        rows: Iterable[ParsedRow],
+        *,
+        batch_id: str,
+        output: TextIO | None = None,
+        progress: Callable[[int], None] | None = None,
+        on_ingested: Callable[[int], None] | None = None,
+    ) -> BatchSummary:
         started = time.perf_counter()
         summary = BatchSummary(batch_id=batch_id)
         every, already = self.ingest(rows, batch_id=batch_id, summary=summary)
         if on_ingested is not None:
             on_ingested(self.store.lead_counts(batch_id=batch_id).get("new", 0))
-        self.route_pending(batch_id=batch_id, output=output, progress=progress,
-                           summary=summary)
+        self.route_pending(batch_id=batch_id, output=output, progress=progress, summary=summary)
         summary.already_decided = len(already)
         summary.outcomes = self.store.statuses(every)
         summary.total = sum(summary.outcomes.values())
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def route_pending(self, *, batch_id: str | None = None, limit: int | None = None,
-                      output: TextIO | None = None,
-                      progress: Callable[[int], None] | None = None,
-                      summary: BatchSummary | None = None) -> BatchSummary:
+    def route_pending(
+        self,
+        *,
+        batch_id: str | None = None,
+        limit: int | None = None,
+        output: TextIO | None = None,
+        progress: Callable[[int], None] | None = None,
+        summary: BatchSummary | None = None,
+    ) -> BatchSummary:
         """Route leads waiting in the store (status new), chunk by chunk, until none are left."""
         summary = summary if summary is not None else BatchSummary(batch_id=batch_id)
         router = self.router
@@ -213,8 +232,9 @@ class RoutingService:
                 progress(len(leads))
         return summary
 
-    def retry_held(self, *, output: TextIO | None = None,
-                   progress: Callable[[int], None] | None = None) -> BatchSummary:
+    def retry_held(
+        self, *, output: TextIO | None = None, progress: Callable[[int], None] | None = None
+    ) -> BatchSummary:
         """Route every held lead again, once; a lead whose result changes gets a new decision.
 
         A lead still held at the same node keeps its decision (no new record per retry).
@@ -223,18 +243,23 @@ class RoutingService:
         router = self.router
         held = [s.lead.id for s in self.store.leads(status=Outcome.HELD.value)]
         for start in range(0, len(held), self.chunk_size):
-            part = held[start:start + self.chunk_size]
-            with self.store.routing_session(router.org, list(router.config.pools),
-                                            self._seq) as session:
+            part = held[start : start + self.chunk_size]
+            with self.store.routing_session(
+                router.org, list(router.config.pools), self._seq
+            ) as session:
                 leads = session.claim(len(part), lead_ids=part, statuses=(Outcome.HELD.value,))
                 current = session.current_decisions([lead.id for lead in leads])
                 decisions = []
                 for lead in leads:
                     previous = current.get(lead.id)
-                    decision = self._route_one(session, lead, supersedes=previous[0]
-                                               if previous else None, record=False)
-                    unchanged = (decision.outcome is Outcome.HELD and previous is not None
-                                 and previous[1] == decision.node)
+                    decision = self._route_one(
+                        session, lead, supersedes=previous[0] if previous else None, record=False
+                    )
+                    unchanged = (
+                        decision.outcome is Outcome.HELD
+                        and previous is not None
+                        and previous[1] == decision.node
+                    )
                     if not unchanged:
                         session.record(decision, account_key=self._account_key(lead))
                     decisions.append(decision)
@@ -250,23 +275,30 @@ class RoutingService:
         router = self.router
         return sticky_key(router.context(lead, match_account(lead.fields, router.org)))
 
-    def _route_one(self, session: RoutingSession, lead: Lead, *,
-                   exclude: frozenset[str] = frozenset(), supersedes: int | None = None,
-                   previous_owner: str | None = None, record: bool = True) -> Decision:
+    def _route_one(
+        self,
+        session: RoutingSession,
+        lead: Lead,
+        *,
+        exclude: frozenset[str] = frozenset(),
+        supersedes: int | None = None,
+        previous_owner: str | None = None,
+        record: bool = True,
+    ) -> Decision:
         router = self.router
         started = time.perf_counter_ns()
         account = match_account(lead.fields, router.org)
         data = router.context(lead, account)
-        decision = router.route(lead, now=self.clock(), state=session, account=account,
-                                exclude=exclude, data=data)
+        decision = router.route(
+            lead, now=self.clock(), state=session, account=account, exclude=exclude, data=data
+        )
         decision.timings["route_us"] = round((time.perf_counter_ns() - started) / 1000, 1)
         if lead.received_at is not None:
             lag = (decision.decided_at - lead.received_at).total_seconds()
             decision.timings["since_received_s"] = round(lag, 3)
         decision.supersedes = supersedes
         if record:
-            session.record(decision, account_key=sticky_key(data),
-                           previous_owner=previous_owner)
+            session.record(decision, account_key=sticky_key(data), previous_owner=previous_owner)
         return decision
 
     # -- reps ------------------------------------------------------------------------------
@@ -279,8 +311,13 @@ class RoutingService:
         """
         before = self.store.load_org().reps
         self.store.save_org(org, replace=replace)
-        leaving = [rep.id for rep in org.reps.values() if rep.status is RepStatus.INACTIVE
-                   and rep.id in before and before[rep.id].status is not RepStatus.INACTIVE]
+        leaving = [
+            rep.id
+            for rep in org.reps.values()
+            if rep.status is RepStatus.INACTIVE
+            and rep.id in before
+            and before[rep.id].status is not RepStatus.INACTIVE
+        ]
         handed: dict[str, list[Decision]] = {}
         if leaving and self.store.config() is not None:
             self._router = None  # pick up the new org
@@ -301,14 +338,22 @@ class RoutingService:
         open_leads = self.store.leads(status=Outcome.ROUTED.value, owner_id=rep_id)
         histories = {s.lead.id: self.store.decisions(s.lead.id) for s in open_leads}
         decisions = []
-        with self.store.routing_session(router.org, list(router.config.pools),
-                                        self._seq) as session:
+        with self.store.routing_session(
+            router.org, list(router.config.pools), self._seq
+        ) as session:
             for stored in open_leads:
                 history = histories[stored.lead.id]
                 previous = frozenset(d.rep_id for d in history if d.rep_id)
                 current = next((d.id for d in reversed(history) if d.current), None)
-                decisions.append(self._route_one(session, stored.lead, exclude=previous,
-                                                 supersedes=current, previous_owner=rep_id))
+                decisions.append(
+                    self._route_one(
+                        session,
+                        stored.lead,
+                        exclude=previous,
+                        supersedes=current,
+                        previous_owner=rep_id,
+                    )
+                )
         return decisions
 
 

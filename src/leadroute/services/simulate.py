@@ -25,9 +25,14 @@ class Simulation:
     fell_to_fallback: int = 0
 
 
-def simulate(config: RoutingConfig, org: Org, leads: Iterable[Lead], *,
-             now: Callable[[Lead], datetime],
-             on_decision: Callable[[Decision], None] | None = None) -> Simulation:
+def simulate(
+    config: RoutingConfig,
+    org: Org,
+    leads: Iterable[Lead],
+    *,
+    now: Callable[[Lead], datetime],
+    on_decision: Callable[[Decision], None] | None = None,
+) -> Simulation:
     """Route `leads` in order against fresh in-memory state; `now` gives each lead's time."""
     router = Router(config, org)
     state = MemoryRoutingState(org)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 def template_names() -> list[str]:
     folder = resources.files("leadroute.templates")
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def template_path(name: str) -> Path:

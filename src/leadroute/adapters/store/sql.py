@@ -100,8 +100,9 @@ class Store:
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         cfg = AlembicConfig()
-        cfg.set_main_option("script_location",
-                            str(resources.files("leadroute").joinpath("migrations")))
+        cfg.set_main_option(
+            "script_location", str(resources.files("leadroute").joinpath("migrations"))
+        )
         with self._write() as conn:
             if self.dialect == "postgresql":
                 # Processes starting together on an empty database migrate one at a time.
@@ -121,33 +122,65 @@ class Store:
             if replace:
                 for table in (t.reps, t.teams, t.territories, t.segments, t.accounts):
                     conn.execute(table.delete())
-            self._upsert(conn, t.reps, [
-                {"id": r.id, "status": r.status.value, "doc": orgfile.rep_to_doc(r),
-                 "updated_at": now} for r in org.reps.values()], ["id"])
+            self._upsert(
+                conn,
+                t.reps,
+                [
+                    {
+                        "id": r.id,
+                        "status": r.status.value,
+                        "doc": orgfile.rep_to_doc(r),
+                        "updated_at": now,
+                    }
+                    for r in org.reps.values()
+                ],
+                ["id"],
+            )
             for table, docs in (
                 (t.teams, [orgfile.team_to_doc(x) for x in org.teams.values()]),
                 (t.territories, [orgfile.territory_to_doc(x) for x in org.territories.values()]),
                 (t.segments, [orgfile.segment_to_doc(x) for x in org.segments.values()]),
             ):
                 self._upsert(conn, table, [{"id": d["id"], "doc": d} for d in docs], ["id"])
-            self._upsert(conn, t.accounts, [
-                {"id": a.id, "domain": a.domain, "name": a.name, "owner_id": a.owner_id,
-                 "doc": orgfile.account_to_doc(a)} for a in org.accounts.values()], ["id"])
+            self._upsert(
+                conn,
+                t.accounts,
+                [
+                    {
+                        "id": a.id,
+                        "domain": a.domain,
+                        "name": a.name,
+                        "owner_id": a.owner_id,
+                        "doc": orgfile.account_to_doc(a),
+                    }
+                    for a in org.accounts.values()
+                ],
+                ["id"],
+            )
 
     def load_org(self) -> Org:
         with self.engine.connect() as conn:
             return build_org(
-                reps=[orgfile.rep_from_doc(d) for d in
-                      conn.scalars(select(t.reps.c.doc).order_by(t.reps.c.id))],
-                teams=[orgfile.team_from_doc(d) for d in
-                       conn.scalars(select(t.teams.c.doc).order_by(t.teams.c.id))],
-                territories=[orgfile.territory_from_doc(d) for d in
-                             conn.scalars(select(t.territories.c.doc)
-                                          .order_by(t.territories.c.id))],
-                segments=[orgfile.segment_from_doc(d) for d in
-                          conn.scalars(select(t.segments.c.doc).order_by(t.segments.c.id))],
-                accounts=[orgfile.account_from_doc(d) for d in
-                          conn.scalars(select(t.accounts.c.doc).order_by(t.accounts.c.id))],
+                reps=[
+                    orgfile.rep_from_doc(d)
+                    for d in conn.scalars(select(t.reps.c.doc).order_by(t.reps.c.id))
+                ],
+                teams=[
+                    orgfile.team_from_doc(d)
+                    for d in conn.scalars(select(t.teams.c.doc).order_by(t.teams.c.id))
+                ],
+                territories=[
+                    orgfile.territory_from_doc(d)
+                    for d in conn.scalars(select(t.territories.c.doc).order_by(t.territories.c.id))
+                ],
+                segments=[
+                    orgfile.segment_from_doc(d)
+                    for d in conn.scalars(select(t.segments.c.doc).order_by(t.segments.c.id))
+                ],
+                accounts=[
+                    orgfile.account_from_doc(d)
+                    for d in conn.scalars(select(t.accounts.c.doc).order_by(t.accounts.c.id))
+                ],
             )
 
     def set_rep_status(self, rep_id: str, status: RepStatus) -> bool:
@@ -156,51 +189,96 @@ class Store:
             if doc is None:
                 return False
             doc = {**doc, "status": status.value}
-            conn.execute(update(t.reps).where(t.reps.c.id == rep_id)
-                         .values(status=status.value, doc=doc, updated_at=_now()))
+            conn.execute(
+                update(t.reps)
+                .where(t.reps.c.id == rep_id)
+                .values(status=status.value, doc=doc, updated_at=_now())
+            )
             return True
 
     # -- configs ---------------------------------------------------------------------------
 
-    def save_config(self, *, content_hash: str, name: str, document: Mapping[str, Any],
-                    source: str, activate: bool = False) -> int:
+    def save_config(
+        self,
+        *,
+        content_hash: str,
+        name: str,
+        document: Mapping[str, Any],
+        source: str,
+        activate: bool = False,
+    ) -> int:
         """Store a config version once per content hash; return its sequence number."""
         with self._write() as conn:
             seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.hash == content_hash))
             if seq is None:
-                inserted = conn.execute(t.configs.insert().values(
-                    hash=content_hash, name=name, document=dict(document), source=source,
-                    created_at=_now(), active=False)).inserted_primary_key
+                inserted = conn.execute(
+                    t.configs.insert().values(
+                        hash=content_hash,
+                        name=name,
+                        document=dict(document),
+                        source=source,
+                        created_at=_now(),
+                        active=False,
+                    )
+                ).inserted_primary_key
                 assert inserted is not None
                 seq = inserted[0]
             if activate:
                 conn.execute(update(t.configs).where(t.configs.c.active).values(active=False))
-                conn.execute(update(t.configs).where(t.configs.c.seq == seq)
-                             .values(active=True, activated_at=_now()))
+                conn.execute(
+                    update(t.configs)
+                    .where(t.configs.c.seq == seq)
+                    .values(active=True, activated_at=_now())
+                )
             return int(seq)
 
     def config(self, seq: int | None = None) -> StoredConfig | None:
         """A config by sequence number, or the active one."""
         query = select(t.configs)
-        query = query.where(t.configs.c.seq == seq) if seq is not None else query.where(
-            t.configs.c.active)
+        query = (
+            query.where(t.configs.c.seq == seq)
+            if seq is not None
+            else query.where(t.configs.c.active)
+        )
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             return None
-        return StoredConfig(row["seq"], row["hash"], row["name"], row["document"],
-                            row["source"], bool(row["active"]), _aware(row["created_at"]))
+        return StoredConfig(
+            row["seq"],
+            row["hash"],
+            row["name"],
+            row["document"],
+            row["source"],
+            bool(row["active"]),
+            _aware(row["created_at"]),
+        )
 
     def configs(self) -> list[StoredConfig]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.configs).order_by(t.configs.c.seq)).mappings().all()
-        return [StoredConfig(r["seq"], r["hash"], r["name"], r["document"], r["source"],
-                             bool(r["active"]), _aware(r["created_at"])) for r in rows]
+        return [
+            StoredConfig(
+                r["seq"],
+                r["hash"],
+                r["name"],
+                r["document"],
+                r["source"],
+                bool(r["active"]),
+                _aware(r["created_at"]),
+            )
+            for r in rows
+        ]
 
     # -- leads -----------------------------------------------------------------------------
 
-    def add_leads(self, leads: Sequence[Lead], *, batch_id: str | None = None,
-                  rows: Sequence[int | None] | None = None) -> set[str]:
+    def add_leads(
+        self,
+        leads: Sequence[Lead],
+        *,
+        batch_id: str | None = None,
+        rows: Sequence[int | None] | None = None,
+    ) -> set[str]:
         """Insert new leads (status new); return the ids that were already stored."""
         if not leads:
             return set()
@@ -209,36 +287,67 @@ class Store:
             existing = set(conn.scalars(select(t.leads.c.id).where(t.leads.c.id.in_(ids))))
             now = _now()
             fresh = [
-                {"id": lead.id, "data": dict(lead.fields), "source": lead.source,
-                 "channel": lead.channel, "received_at": lead.received_at or now,
-                 "status": "new", "batch_id": batch_id,
-                 "row_number": rows[i] if rows else None, "updated_at": now}
-                for i, lead in enumerate(leads) if lead.id not in existing
+                {
+                    "id": lead.id,
+                    "data": dict(lead.fields),
+                    "source": lead.source,
+                    "channel": lead.channel,
+                    "received_at": lead.received_at or now,
+                    "status": "new",
+                    "batch_id": batch_id,
+                    "row_number": rows[i] if rows else None,
+                    "updated_at": now,
+                }
+                for i, lead in enumerate(leads)
+                if lead.id not in existing
             ]
             if fresh:
                 conn.execute(self._insert(t.leads).on_conflict_do_nothing(), fresh)
         return existing
 
-    def add_rejections(self, items: Sequence[tuple[str, int | None, str, Mapping[str, Any]]],
-                       *, batch_id: str | None = None) -> None:
+    def add_rejections(
+        self,
+        items: Sequence[tuple[str, int | None, str, Mapping[str, Any]]],
+        *,
+        batch_id: str | None = None,
+    ) -> None:
         """Keep rejected input rows: (lead id, row number, reason, raw data)."""
         if not items:
             return
         now = _now()
         with self._write() as conn:
-            conn.execute(self._insert(t.leads).on_conflict_do_nothing(), [
-                {"id": lead_id, "data": dict(raw), "source": None, "channel": None,
-                 "received_at": now, "status": Outcome.REJECTED.value, "reason": reason,
-                 "batch_id": batch_id, "row_number": row, "updated_at": now}
-                for lead_id, row, reason, raw in items])
+            conn.execute(
+                self._insert(t.leads).on_conflict_do_nothing(),
+                [
+                    {
+                        "id": lead_id,
+                        "data": dict(raw),
+                        "source": None,
+                        "channel": None,
+                        "received_at": now,
+                        "status": Outcome.REJECTED.value,
+                        "reason": reason,
+                        "batch_id": batch_id,
+                        "row_number": row,
+                        "updated_at": now,
+                    }
+                    for lead_id, row, reason, raw in items
+                ],
+            )
 
     def lead(self, lead_id: str) -> StoredLead | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.leads).where(t.leads.c.id == lead_id)).mappings().first()
         return _stored_lead(row) if row is not None else None
 
-    def leads(self, *, status: str | None = None, owner_id: str | None = None,
-              batch_id: str | None = None, limit: int | None = None) -> list[StoredLead]:
+    def leads(
+        self,
+        *,
+        status: str | None = None,
+        owner_id: str | None = None,
+        batch_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[StoredLead]:
         query = select(t.leads).order_by(t.leads.c.received_at, t.leads.c.id)
         if status is not None:
             query = query.where(t.leads.c.status == status)
@@ -256,9 +365,12 @@ class Store:
         counts: Counter[str] = Counter()
         with self.engine.connect() as conn:
             for start in range(0, len(lead_ids), 500):
-                part = list(lead_ids[start:start + 500])
-                query = select(t.leads.c.status, func.count()).where(
-                    t.leads.c.id.in_(part)).group_by(t.leads.c.status)
+                part = list(lead_ids[start : start + 500])
+                query = (
+                    select(t.leads.c.status, func.count())
+                    .where(t.leads.c.id.in_(part))
+                    .group_by(t.leads.c.status)
+                )
                 for status, n in conn.execute(query):
                     counts[status] += int(n)
         return counts
@@ -274,31 +386,43 @@ class Store:
         """Move a routed lead to a worked status and take it off its owner's open count."""
         with self._write() as conn:
             query = select(t.leads.c.owner_id).where(
-                t.leads.c.id == lead_id, t.leads.c.status == Outcome.ROUTED.value)
+                t.leads.c.id == lead_id, t.leads.c.status == Outcome.ROUTED.value
+            )
             if self.dialect == "postgresql":
                 query = query.with_for_update()
             row = conn.execute(query).first()
             if row is None:
                 return False
-            conn.execute(update(t.leads).where(t.leads.c.id == lead_id)
-                         .values(status=status, updated_at=_now()))
+            conn.execute(
+                update(t.leads)
+                .where(t.leads.c.id == lead_id)
+                .values(status=status, updated_at=_now())
+            )
             if row.owner_id is not None:
-                conn.execute(update(t.rep_counters).where(
-                    t.rep_counters.c.rep_id == row.owner_id, t.rep_counters.c.period == OPEN,
-                    t.rep_counters.c.count > 0).values(count=t.rep_counters.c.count - 1))
+                conn.execute(
+                    update(t.rep_counters)
+                    .where(
+                        t.rep_counters.c.rep_id == row.owner_id,
+                        t.rep_counters.c.period == OPEN,
+                        t.rep_counters.c.count > 0,
+                    )
+                    .values(count=t.rep_counters.c.count - 1)
+                )
             return True
 
     # -- decisions -------------------------------------------------------------------------
 
     def decisions(self, lead_id: str) -> list[StoredDecision]:
         """Every decision for a lead, oldest first (re-routes keep the earlier records)."""
-        query = select(t.decisions).where(t.decisions.c.lead_id == lead_id).order_by(
-            t.decisions.c.id)
+        query = (
+            select(t.decisions).where(t.decisions.c.lead_id == lead_id).order_by(t.decisions.c.id)
+        )
         with self.engine.connect() as conn:
             return [_stored_decision(r) for r in conn.execute(query).mappings()]
 
-    def decisions_since(self, since: datetime | None = None, *,
-                        current_only: bool = True) -> Iterator[StoredDecision]:
+    def decisions_since(
+        self, since: datetime | None = None, *, current_only: bool = True
+    ) -> Iterator[StoredDecision]:
         query = select(t.decisions).order_by(t.decisions.c.id)
         if since is not None:
             query = query.where(t.decisions.c.decided_at >= since)
@@ -311,8 +435,9 @@ class Store:
     # -- routing ---------------------------------------------------------------------------
 
     @contextmanager
-    def routing_session(self, org: Org, pool_ids: Iterable[str],
-                        config_seq: int | None) -> Iterator[RoutingSession]:
+    def routing_session(
+        self, org: Org, pool_ids: Iterable[str], config_seq: int | None
+    ) -> Iterator[RoutingSession]:
         """A transaction holding the pools' locks; commits every recorded decision at exit."""
         with self._write() as conn:
             session = RoutingSession(self, conn, org, sorted(set(pool_ids)), config_seq)
@@ -330,11 +455,11 @@ class Store:
                 yield conn
 
     def _insert(self, table: Any) -> Any:
-        return (postgresql.insert(table) if self.dialect == "postgresql"
-                else sqlite.insert(table))
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
 
-    def _upsert(self, conn: Connection, table: Any, rows: list[dict[str, Any]],
-                keys: list[str]) -> None:
+    def _upsert(
+        self, conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]
+    ) -> None:
         if not rows:
             return
         stmt = self._insert(table)
@@ -345,23 +470,41 @@ class Store:
 class RoutingSession:
     """Implements the RoutingState port within one locked transaction."""
 
-    def __init__(self, store: Store, conn: Connection, org: Org, pool_ids: list[str],
-                 config_seq: int | None) -> None:
+    def __init__(
+        self, store: Store, conn: Connection, org: Org, pool_ids: list[str], config_seq: int | None
+    ) -> None:
         self.store, self.conn, self.org, self.config_seq = store, conn, org, config_seq
         now = _now()
         self._pools: dict[str, PoolState] = {}
         if pool_ids:
-            conn.execute(store._insert(t.pool_state).on_conflict_do_nothing(), [
-                {"pool_id": p, "fairness_window": "", "credits": {}, "counts": {},
-                 "present": [], "updated_at": now} for p in pool_ids])
-            query = select(t.pool_state).where(t.pool_state.c.pool_id.in_(pool_ids)).order_by(
-                t.pool_state.c.pool_id)
+            conn.execute(
+                store._insert(t.pool_state).on_conflict_do_nothing(),
+                [
+                    {
+                        "pool_id": p,
+                        "fairness_window": "",
+                        "credits": {},
+                        "counts": {},
+                        "present": [],
+                        "updated_at": now,
+                    }
+                    for p in pool_ids
+                ],
+            )
+            query = (
+                select(t.pool_state)
+                .where(t.pool_state.c.pool_id.in_(pool_ids))
+                .order_by(t.pool_state.c.pool_id)
+            )
             if store.dialect == "postgresql":
                 query = query.with_for_update()
             for row in conn.execute(query).mappings():
                 self._pools[row["pool_id"]] = PoolState(
-                    row["fairness_window"], row["credits"], row["counts"],
-                    frozenset(row["present"] or ()))
+                    row["fairness_window"],
+                    row["credits"],
+                    row["counts"],
+                    frozenset(row["present"] or ()),
+                )
         self._dirty_pools: set[str] = set()
         self._counters: dict[tuple[str, str], int] = {}
         self._load_cache: dict[str, tuple[datetime, RepLoad]] = {}
@@ -393,13 +536,21 @@ class RoutingSession:
             if minute not in self._preloaded:
                 self._preload(minute)
             keys = periods_of_minute(rep.timezone, minute)
-            self._load_counters([(rep_id, keys["day"]), (rep_id, keys["week"]),
-                                 (rep_id, keys["month"]), (rep_id, OPEN)])
+            self._load_counters(
+                [
+                    (rep_id, keys["day"]),
+                    (rep_id, keys["week"]),
+                    (rep_id, keys["month"]),
+                    (rep_id, OPEN),
+                ]
+            )
             counters = self._counters
-            load = RepLoad(day=counters[(rep_id, keys["day"])],
-                           week=counters[(rep_id, keys["week"])],
-                           month=counters[(rep_id, keys["month"])],
-                           open=counters[(rep_id, OPEN)])
+            load = RepLoad(
+                day=counters[(rep_id, keys["day"])],
+                week=counters[(rep_id, keys["week"])],
+                month=counters[(rep_id, keys["month"])],
+                open=counters[(rep_id, OPEN)],
+            )
             cache[rep_id] = (minute, load)
             result[rep_id] = load
         return result
@@ -407,18 +558,30 @@ class RoutingSession:
     def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
         key = (pool_id, account_key)
         if key not in self._sticky:
-            self._sticky[key] = self.conn.scalar(select(t.sticky.c.rep_id).where(
-                t.sticky.c.pool_id == pool_id, t.sticky.c.account_key == account_key))
+            self._sticky[key] = self.conn.scalar(
+                select(t.sticky.c.rep_id).where(
+                    t.sticky.c.pool_id == pool_id, t.sticky.c.account_key == account_key
+                )
+            )
         return self._sticky[key]
 
     # recording ----------------------------------------------------------------------------
 
-    def claim(self, limit: int, *, batch_id: str | None = None,
-              lead_ids: Sequence[str] | None = None,
-              statuses: Sequence[str] = ("new",)) -> list[Lead]:
+    def claim(
+        self,
+        limit: int,
+        *,
+        batch_id: str | None = None,
+        lead_ids: Sequence[str] | None = None,
+        statuses: Sequence[str] = ("new",),
+    ) -> list[Lead]:
         """Take up to `limit` leads waiting to be routed, skipping ones others hold."""
-        query = select(t.leads).where(t.leads.c.status.in_(list(statuses))).order_by(
-            t.leads.c.received_at, t.leads.c.id).limit(limit)
+        query = (
+            select(t.leads)
+            .where(t.leads.c.status.in_(list(statuses)))
+            .order_by(t.leads.c.received_at, t.leads.c.id)
+            .limit(limit)
+        )
         if batch_id is not None:
             query = query.where(t.leads.c.batch_id == batch_id)
         if lead_ids is not None:
@@ -430,11 +593,17 @@ class RoutingSession:
     def current_decisions(self, lead_ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
         """Each lead's current decision: id and node."""
         query = select(t.decisions.c.lead_id, t.decisions.c.id, t.decisions.c.node).where(
-            t.decisions.c.lead_id.in_(list(lead_ids)), t.decisions.c.is_current)
+            t.decisions.c.lead_id.in_(list(lead_ids)), t.decisions.c.is_current
+        )
         return {lead_id: (ident, node) for lead_id, ident, node in self.conn.execute(query)}
 
-    def record(self, decision: Decision, *, account_key: str | None = None,
-               previous_owner: str | None = None) -> None:
+    def record(
+        self,
+        decision: Decision,
+        *,
+        account_key: str | None = None,
+        previous_owner: str | None = None,
+    ) -> None:
         """Queue a decision and its state changes for this session's commit."""
         decision.config_seq = self.config_seq
         if decision.pool is not None and decision.pool_state is not None:
@@ -452,18 +621,31 @@ class RoutingSession:
             self._bump(previous_owner, OPEN, -1)
         if decision.supersedes is not None:
             self._superseded.append(decision.lead_id)
-        self._decision_rows.append({
-            "lead_id": decision.lead_id, "config_seq": decision.config_seq,
-            "outcome": decision.outcome.value, "node": decision.node,
-            "rep_id": decision.rep_id, "queue": decision.queue, "reason": decision.reason,
-            "decided_at": decision.decided_at, "record": decision.as_record(),
-            "supersedes": decision.supersedes, "is_current": True,
-        })
-        self._lead_updates.append({
-            "b_id": decision.lead_id, "status": decision.outcome.value,
-            "owner_id": decision.rep_id, "queue": decision.queue, "reason": decision.reason,
-            "updated_at": decision.decided_at,
-        })
+        self._decision_rows.append(
+            {
+                "lead_id": decision.lead_id,
+                "config_seq": decision.config_seq,
+                "outcome": decision.outcome.value,
+                "node": decision.node,
+                "rep_id": decision.rep_id,
+                "queue": decision.queue,
+                "reason": decision.reason,
+                "decided_at": decision.decided_at,
+                "record": decision.as_record(),
+                "supersedes": decision.supersedes,
+                "is_current": True,
+            }
+        )
+        self._lead_updates.append(
+            {
+                "b_id": decision.lead_id,
+                "status": decision.outcome.value,
+                "owner_id": decision.rep_id,
+                "queue": decision.queue,
+                "reason": decision.reason,
+                "updated_at": decision.decided_at,
+            }
+        )
 
     def _bump(self, rep_id: str, key: str, delta: int) -> None:
         self._load_cache.pop(rep_id, None)
@@ -475,8 +657,11 @@ class RoutingSession:
     def _preload(self, minute: datetime) -> None:
         """Read every rep's counters for the periods current at `minute` in one query."""
         self._preloaded.add(minute)
-        keys = [(rep.id, key) for rep in self.org.reps.values()
-                for key in (*periods_of_minute(rep.timezone, minute).values(), OPEN)]
+        keys = [
+            (rep.id, key)
+            for rep in self.org.reps.values()
+            for key in (*periods_of_minute(rep.timezone, minute).values(), OPEN)
+        ]
         self._load_counters(keys)
 
     def _load_counters(self, keys: Sequence[tuple[str, str]]) -> None:
@@ -488,8 +673,9 @@ class RoutingSession:
             counters[key] = 0
         reps = {r for r, _ in missing}
         periods = {p for _, p in missing}
-        query = select(t.rep_counters).where(t.rep_counters.c.rep_id.in_(reps),
-                                             t.rep_counters.c.period.in_(periods))
+        query = select(t.rep_counters).where(
+            t.rep_counters.c.rep_id.in_(reps), t.rep_counters.c.period.in_(periods)
+        )
         for row in self.conn.execute(query).mappings():
             key = (row["rep_id"], row["period"])
             if key in missing:
@@ -499,55 +685,102 @@ class RoutingSession:
         """Write everything recorded so far (inside the session's transaction)."""
         conn, store, now = self.conn, self.store, _now()
         if self._superseded:
-            conn.execute(update(t.decisions).where(t.decisions.c.lead_id.in_(self._superseded),
-                                                   t.decisions.c.is_current)
-                         .values(is_current=False))
+            conn.execute(
+                update(t.decisions)
+                .where(t.decisions.c.lead_id.in_(self._superseded), t.decisions.c.is_current)
+                .values(is_current=False)
+            )
             self._superseded = []
         if self._decision_rows:
             conn.execute(t.decisions.insert(), self._decision_rows)
             self._decision_rows = []
         if self._lead_updates:
             conn.execute(
-                update(t.leads).where(t.leads.c.id == bindparam("b_id")).values(
-                    status=bindparam("status"), owner_id=bindparam("owner_id"),
-                    queue=bindparam("queue"), reason=bindparam("reason"),
-                    updated_at=bindparam("updated_at")),
-                self._lead_updates)
+                update(t.leads)
+                .where(t.leads.c.id == bindparam("b_id"))
+                .values(
+                    status=bindparam("status"),
+                    owner_id=bindparam("owner_id"),
+                    queue=bindparam("queue"),
+                    reason=bindparam("reason"),
+                    updated_at=bindparam("updated_at"),
+                ),
+                self._lead_updates,
+            )
             self._lead_updates = []
         if self._dirty_pools:
-            rows = [{"pool_id": p, "fairness_window": self._pools[p].window,
-                     "credits": dict(self._pools[p].credits),
-                     "counts": dict(self._pools[p].counts),
-                     "present": sorted(self._pools[p].present), "updated_at": now}
-                    for p in sorted(self._dirty_pools)]
+            rows = [
+                {
+                    "pool_id": p,
+                    "fairness_window": self._pools[p].window,
+                    "credits": dict(self._pools[p].credits),
+                    "counts": dict(self._pools[p].counts),
+                    "present": sorted(self._pools[p].present),
+                    "updated_at": now,
+                }
+                for p in sorted(self._dirty_pools)
+            ]
             store._upsert(conn, t.pool_state, rows, ["pool_id"])
             self._dirty_pools = set()
         if self._counter_delta:
             stmt = store._insert(t.rep_counters)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["rep_id", "period"],
-                set_={"count": t.rep_counters.c.count + stmt.excluded.count}),
-                [{"rep_id": r, "period": p, "count": d}
-                 for (r, p), d in sorted(self._counter_delta.items())])
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["rep_id", "period"],
+                    set_={"count": t.rep_counters.c.count + stmt.excluded.count},
+                ),
+                [
+                    {"rep_id": r, "period": p, "count": d}
+                    for (r, p), d in sorted(self._counter_delta.items())
+                ],
+            )
             self._counter_delta = {}
         if self._sticky_new:
-            store._upsert(conn, t.sticky, [
-                {"pool_id": p, "account_key": k, "rep_id": r, "updated_at": now}
-                for (p, k), r in sorted(self._sticky_new.items())], ["pool_id", "account_key"])
+            store._upsert(
+                conn,
+                t.sticky,
+                [
+                    {"pool_id": p, "account_key": k, "rep_id": r, "updated_at": now}
+                    for (p, k), r in sorted(self._sticky_new.items())
+                ],
+                ["pool_id", "account_key"],
+            )
             self._sticky_new = {}
 
 
 def _stored_lead(row: Mapping[Any, Any]) -> StoredLead:
-    lead = Lead(id=row["id"], fields=row["data"], source=row["source"], channel=row["channel"],
-                received_at=_aware(row["received_at"]))
-    return StoredLead(lead, row["status"], row["owner_id"], row["queue"], row["reason"],
-                      row["batch_id"], row["row_number"])
+    lead = Lead(
+        id=row["id"],
+        fields=row["data"],
+        source=row["source"],
+        channel=row["channel"],
+        received_at=_aware(row["received_at"]),
+    )
+    return StoredLead(
+        lead,
+        row["status"],
+        row["owner_id"],
+        row["queue"],
+        row["reason"],
+        row["batch_id"],
+        row["row_number"],
+    )
 
 
 def _stored_decision(row: Mapping[Any, Any]) -> StoredDecision:
-    return StoredDecision(row["id"], row["lead_id"], row["outcome"], row["rep_id"],
-                          row["queue"], row["node"], row["reason"], _aware(row["decided_at"]),
-                          row["record"], bool(row["is_current"]), row["supersedes"])
+    return StoredDecision(
+        row["id"],
+        row["lead_id"],
+        row["outcome"],
+        row["rep_id"],
+        row["queue"],
+        row["node"],
+        row["reason"],
+        _aware(row["decided_at"]),
+        row["record"],
+        bool(row["is_current"]),
+        row["supersedes"],
+    )
 
 
 def _json_dumps(value: Any) -> str:
@@ -555,11 +788,14 @@ def _json_dumps(value: Any) -> str:
 
 
 def _make_engine(url: str, *, echo: bool) -> Engine:
-    json_options: dict[str, Any] = {"json_serializer": _json_dumps,
-                                    "json_deserializer": orjson.loads}
+    json_options: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, poolclass=NullPool if ":memory:" not in url
-                               else None, **json_options)
+        engine = create_engine(
+            url, echo=echo, poolclass=NullPool if ":memory:" not in url else None, **json_options
+        )
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:

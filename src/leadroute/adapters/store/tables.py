@@ -21,7 +21,8 @@ metadata = MetaData()
 ID = String(120)
 
 reps = Table(
-    "reps", metadata,
+    "reps",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("status", String(16), nullable=False),
     Column("doc", JSON, nullable=False),
@@ -29,25 +30,29 @@ reps = Table(
 )
 
 teams = Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("doc", JSON, nullable=False),
 )
 
 territories = Table(
-    "territories", metadata,
+    "territories",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("doc", JSON, nullable=False),
 )
 
 segments = Table(
-    "segments", metadata,
+    "segments",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("doc", JSON, nullable=False),
 )
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("domain", String(255), index=True),
     Column("name", String(255), nullable=False),
@@ -56,7 +61,8 @@ accounts = Table(
 )
 
 configs = Table(
-    "configs", metadata,
+    "configs",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("hash", String(32), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -68,7 +74,8 @@ configs = Table(
 )
 
 leads = Table(
-    "leads", metadata,
+    "leads",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("data", JSON, nullable=False),
     Column("source", String(120)),
@@ -87,7 +94,8 @@ leads = Table(
 )
 
 decisions = Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("lead_id", ID, nullable=False, index=True),
     Column("config_seq", Integer),
@@ -100,12 +108,18 @@ decisions = Table(
     Column("record", JSON, nullable=False),
     Column("supersedes", Integer),
     Column("is_current", Boolean, nullable=False),
-    Index("ux_decisions_current_lead", "lead_id", unique=True,
-          sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+    Index(
+        "ux_decisions_current_lead",
+        "lead_id",
+        unique=True,
+        sqlite_where=text("is_current"),
+        postgresql_where=text("is_current"),
+    ),
 )
 
 pool_state = Table(
-    "pool_state", metadata,
+    "pool_state",
+    metadata,
     Column("pool_id", ID, primary_key=True),
     Column("fairness_window", String(32), nullable=False),
     Column("credits", JSON, nullable=False),
@@ -115,14 +129,16 @@ pool_state = Table(
 )
 
 rep_counters = Table(
-    "rep_counters", metadata,
+    "rep_counters",
+    metadata,
     Column("rep_id", ID, primary_key=True),
     Column("period", String(32), primary_key=True),
     Column("count", Integer, nullable=False),
 )
 
 sticky = Table(
-    "sticky", metadata,
+    "sticky",
+    metadata,
     Column("pool_id", ID, primary_key=True),
     Column("account_key", String(255), primary_key=True),
     Column("rep_id", ID, nullable=False),
@@ -130,7 +146,8 @@ sticky = Table(
 )
 
 batches = Table(
-    "batches", metadata,
+    "batches",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("source", Text, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),

@@ -91,8 +91,14 @@ def upgrade() -> None:
     op.create_index("ix_decisions_rep_id", "decisions", ["rep_id"])
     op.create_index("ix_decisions_decided_at", "decisions", ["decided_at"])
     # At most one current decision per lead: a lead is never assigned twice.
-    op.create_index("ux_decisions_current_lead", "decisions", ["lead_id"], unique=True,
-                    sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current"))
+    op.create_index(
+        "ux_decisions_current_lead",
+        "decisions",
+        ["lead_id"],
+        unique=True,
+        sqlite_where=sa.text("is_current"),
+        postgresql_where=sa.text("is_current"),
+    )
     op.create_table(
         "pool_state",
         sa.Column("pool_id", ID, primary_key=True),
@@ -126,6 +132,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("batches", "sticky", "rep_counters", "pool_state", "decisions", "leads",
-                 "configs", "accounts", "segments", "territories", "teams", "reps"):
+    for name in (
+        "batches",
+        "sticky",
+        "rep_counters",
+        "pool_state",
+        "decisions",
+        "leads",
+        "configs",
+        "accounts",
+        "segments",
+        "territories",
+        "teams",
+        "reps",
+    ):
         op.drop_table(name)
