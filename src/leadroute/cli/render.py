@@ -113,7 +113,8 @@ def decision(
         console.print(f"  booking link: {record['booking_link']}")
     for number, node in enumerate(record.get("nodes", []), start=1):
         mark = "[green]✓[/]" if node["matched"] else "[dim]✗[/]"
-        console.print(f"  {number:>2}. {mark} {node['name']} [dim]when {node['condition']}[/]")
+        name = node.get("name", node["node"])
+        console.print(f"  {number:>2}. {mark} {name} [dim]when {node['condition']}[/]")
         values = ", ".join(f"{k}={_value(v)}" for k, v in node.get("values", {}).items())
         if values:
             console.print(f"      values: {values}")

@@ -40,14 +40,22 @@ class NodeTrace:
     def values(self) -> dict[str, Any]:
         return {name: get(self.data) for name, get in self.getters}
 
-    def as_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "node": self.node,
-            "name": self.name,
-            "condition": self.condition,
-            "matched": self.matched,
-            "values": self.values,
-        }
+    def as_record(self, seen: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The node's part of the record; `seen` shares field values read by earlier nodes."""
+        if seen is None:
+            values = self.values
+        else:
+            values = {}
+            for name, get in self.getters:
+                if name not in seen:
+                    seen[name] = get(self.data)
+                values[name] = seen[name]
+        record: dict[str, Any] = {"node": self.node}
+        if self.name != self.node:
+            record["name"] = self.name
+        record["condition"] = self.condition
+        record["matched"] = self.matched
+        record["values"] = values
         if self.action:
             record["action"] = self.action
         if self.result:
@@ -80,13 +88,20 @@ class Decision:
     pool_state: PoolState | None = None
     timings: dict[str, float] = field(default_factory=dict)
     supersedes: int | None = None
+    _record: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def assigned(self) -> bool:
         return self.rep_id is not None
 
     def as_record(self) -> dict[str, Any]:
-        """The permanent, JSON-ready decision record."""
+        """The permanent, JSON-ready decision record (built once, when first asked for)."""
+        if self._record is None:
+            self._record = self._build_record()
+        return self._record
+
+    def _build_record(self) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
         return {
             "lead_id": self.lead_id,
             "outcome": self.outcome.value,
@@ -102,7 +117,7 @@ class Decision:
             "how": self.how,
             "pool": self.pool,
             "account": self.account,
-            "nodes": [n.as_record() for n in self.nodes],
+            "nodes": [n.as_record(seen) for n in self.nodes],
             "timings": self.timings,
             "supersedes": self.supersedes,
         }

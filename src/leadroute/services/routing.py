@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -215,6 +217,20 @@ class RoutingService:
         summary = summary if summary is not None else BatchSummary(batch_id=batch_id)
         router = self.router
         pools = list(router.config.pools)
+        with batch_gc():
+            self._route_chunks(router, pools, batch_id, limit, output, progress, summary)
+        return summary
+
+    def _route_chunks(
+        self,
+        router: Router,
+        pools: list[str],
+        batch_id: str | None,
+        limit: int | None,
+        output: TextIO | None,
+        progress: Callable[[int], None] | None,
+        summary: BatchSummary,
+    ) -> None:
         routed = 0
         while limit is None or routed < limit:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - routed)
@@ -230,7 +246,6 @@ class RoutingService:
                     output.write(_json_line(decision.as_record()))
             if progress is not None:
                 progress(len(leads))
-        return summary
 
     def retry_held(
         self, *, output: TextIO | None = None, progress: Callable[[int], None] | None = None
@@ -355,6 +370,21 @@ class RoutingService:
                     )
                 )
         return decisions
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """Batch routing allocates many short-lived objects next to a large, long-lived org and
+    config. Freezing what exists and collecting less often keeps the cyclic collector from
+    rescanning them all the time (a fifth of batch time otherwise); restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _json_line(record: dict[str, Any]) -> str:
