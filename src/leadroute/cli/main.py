@@ -372,7 +372,9 @@ def demo(
     )
     some = _first_lead(db_url)
     db_flag = "" if db else f" --db {db_url}"
-    console.print("\n[bold]What to try next[/]")
+    console.print(
+        "\n[bold]What to try next[/] (with the virtualenv active: source .venv/bin/activate)"
+    )
     console.print(f"  leadroute explain {some}{db_flag}        why this lead went where it did")
     console.print(f"  leadroute check {config_path} --org {files.org} --leads {files.leads}")
     console.print(f"  leadroute rep deactivate REP_ID{db_flag}   hand a rep's open leads on")
