@@ -256,3 +256,26 @@ def test_marking_a_rep_inactive_in_the_org_file_hands_its_leads_on(workdir: Path
     assert "ann is now inactive: 1 open leads re-routed" in result.output
     history = json.loads(runner.invoke(app, ["explain", "2", "--json", "--history"]).output)
     assert [h["rep"] for h in history] == ["ann", "bob"]
+
+
+def test_report_completeness_counts_gaps_and_what_they_blocked(workdir: Path) -> None:
+    config = CONFIG.replace("name: cli-test", "name: cli-test\nrequired: [email]").replace(
+        "    when: {territory: na}\n",
+        "    when: {territory: na}\n    requires: [employees]\n",
+    )
+    (workdir / "mvl.yaml").write_text(config, encoding="utf-8")
+    leads = (
+        "Id,Email,Company,Country,NumberOfEmployees\n"
+        "1,a@a.example,A,US,40\n2,,B,US,40\n3,c@c.example,C,US,\n4,d@d.example,D,DE,\n"
+    )
+    (workdir / "gaps.csv").write_text(leads, encoding="utf-8")
+    routed = runner.invoke(app, ["route", str(workdir / "gaps.csv"), "--config",
+                                 str(workdir / "mvl.yaml"), "--org", str(workdir / "org.yaml")])
+    assert "4 leads: 2 routed, 2 held" in routed.output, routed.output
+    report = runner.invoke(app, ["report", "completeness", "--json"])
+    rows = {r["field"]: r for r in json.loads(report.output)["fields"]}
+    assert rows["email"]["missing"] == 1 and rows["email"]["blocked"] == 1
+    assert rows["employees"]["missing"] == 2 and rows["employees"]["blocked"] == 1
+    assert rows["employees"]["share_missing"] == 0.5
+    table = runner.invoke(app, ["report", "completeness"])
+    assert "2 leads held as incomplete" in table.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -439,3 +439,50 @@ def test_routing_is_deterministic() -> None:
         return out
 
     assert run() == run()
+
+
+def test_minimal_viable_lead_holds_incomplete_leads_globally_and_per_route() -> None:
+    from leadroute.adapters.memory import MemoryRoutingState
+    from leadroute.domain.config import compile_config
+    from leadroute.domain.engine import Router
+    from leadroute.domain.lead import Lead
+    from leadroute.domain.org import Org
+
+    document = {
+        "required": ["email"],
+        "queues": {"sales": {}},
+        "flow": [
+            {"id": "enterprise", "when": {"country": "US"}, "requires": ["industry", "employees"],
+             "then": {"queue": "sales"}},
+            {"id": "fallback", "fallback": True, "then": {"queue": "sales"}},
+        ],
+    }
+    config, issues = compile_config(document, Org())
+    assert config is not None, issues
+    router, state = Router(config, Org()), MemoryRoutingState(Org())
+    now = datetime(2026, 11, 24, 15, tzinfo=UTC)
+
+    no_email = router.route(Lead("a", {"country": "US"}), now=now, state=state)
+    assert no_email.outcome.value == "held" and no_email.missing == ["email"]
+    assert no_email.reason == "missing: email (minimal viable lead)"
+
+    gaps = router.route(Lead("b", {"email": "b@x.example", "country": "US", "industry": "Retail"}),
+                        now=now, state=state)
+    assert gaps.outcome.value == "held" and gaps.node == "enterprise"
+    assert gaps.missing == ["employees"] and gaps.reason == "enterprise: missing: employees"
+    assert gaps.as_record()["missing"] == ["employees"]
+
+    elsewhere = router.route(Lead("c", {"email": "c@x.example", "country": "DE"}), now=now,
+                             state=state)
+    assert elsewhere.outcome.value == "routed" and elsewhere.queue == "sales"
+
+
+def test_unknown_fields_in_the_minimal_viable_lead_are_errors() -> None:
+    from leadroute.domain.config import compile_config
+    from leadroute.domain.org import Org
+
+    document = {"required": ["industy"],
+                "flow": [{"id": "f", "fallback": True, "then": {"queue": "q"}}]}
+    config, issues = compile_config(document, Org())
+    assert config is None
+    assert issues[0].path == ("required", 0) and "unknown field 'industy'" in issues[0].message

@@ -16,38 +16,68 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from leadroute.domain.fields import Vocabulary
 from leadroute.domain.lead import Lead
 
 # Salesforce Lead API names and HubSpot properties/labels -> leadroute fields.
+# Salesforce Lead API names, HubSpot internal property names and HubSpot export labels, reduced
+# to lower-case letters and digits, -> leadroute fields.
 HEADER_ALIASES: Mapping[str, str] = {
+    # Salesforce
     "firstname": "first_name",
     "lastname": "last_name",
-    "emailaddress": "email",
-    "companyname": "company",
-    "jobtitle": "title",
-    "mobilephone": "phone",
+    "mobilephone": "mobile_phone",
     "postalcode": "postal_code",
-    "zip": "postal_code",
-    "zipcode": "postal_code",
     "numberofemployees": "employees",
-    "numemployees": "employees",
     "annualrevenue": "annual_revenue",
     "leadsource": "lead_source",
     "countrycode": "country",
     "statecode": "state",
-    "stateregion": "state",
-    "productinterest": "product_interest",
-    "recordid": "id",
-    "leadid": "id",
+    "ownerid": "crm_owner_id",
+    "status": "lead_status",
     "createddate": "received_at",
+    "productinterest": "product_interest",
+    # HubSpot internal names
+    "jobtitle": "title",
+    "zip": "postal_code",
+    "numemployees": "employees",
+    "lifecyclestage": "lifecycle_stage",
+    "hsleadstatus": "lead_status",
+    "hubspotownerid": "crm_owner_id",
     "createdate": "received_at",
+    "hsobjectid": "id",
+    # HubSpot export labels
+    "recordid": "id",
+    "emailaddress": "email",
+    "companyname": "company",
+    "phonenumber": "phone",
+    "mobilephonenumber": "mobile_phone",
+    "websiteurl": "website",
+    "companydomainname": "domain",
+    "streetaddress": "street",
+    "stateregion": "state",
+    "countryregion": "country",
+    "zipcode": "postal_code",
+    "contactowner": "crm_owner_id",
+    "leadstatus": "lead_status",
+    "createdatetime": "received_at",
+    # common spreadsheet headers
+    "leadid": "id",
     "receivedat": "received_at",
     "leadtype": "lead_type",
     "requesttype": "request_type",
     "emaildomain": "email_domain",
-    "companydomainname": "domain",
-    "websiteurl": "website",
+    "employees": "employees",
+    "employeecount": "employees",
+    "companysize": "employees",
+    "revenue": "annual_revenue",
+    "province": "state",
+    "region": "state",
+    "postcode": "postal_code",
+    "mobile": "mobile_phone",
+    "telephone": "phone",
 }
 
 
@@ -59,7 +89,61 @@ class ParsedRow:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
-def canonical_header(header: str, vocabulary: Vocabulary) -> str:
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A mapping file: which column is which field, and the source/channel of the file.
+
+    columns:
+      "Lead Score (custom)": score
+      "Internal notes": null        # drop this column
+    channel: list_import
+    source: Webinar 2026-11
+    """
+
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+    channel: str | None = None
+    source: str | None = None
+
+    def lookup(self, header: str) -> tuple[bool, str | None]:
+        """(found, field) for a header named in the file, matched case-insensitively."""
+        key = header.strip().lstrip("\ufeff").casefold()
+        for name, target in self.columns.items():
+            if name.strip().casefold() == key:
+                return True, target
+        return False, None
+
+
+def load_mapping(path: Path) -> ColumnMapping:
+    """Read a mapping file (YAML); errors name the file and say what is wrong."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read the mapping file: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: a mapping file is a YAML mapping with 'columns:'")
+    unknown = set(document) - {"columns", "channel", "source"}
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; use columns, channel, source"
+        )
+    columns = document.get("columns") or {}
+    if not isinstance(columns, dict) or not all(
+        isinstance(v, str) or v is None for v in columns.values()
+    ):
+        raise ValueError(f"{path}: 'columns' maps each column header to a field name or null")
+    return ColumnMapping(
+        {str(k): v for k, v in columns.items()}, document.get("channel"), document.get("source")
+    )
+
+
+def canonical_header(
+    header: str, vocabulary: Vocabulary, mapping: ColumnMapping | None = None
+) -> str | None:
+    """The leadroute field a column holds; None for a column the mapping drops."""
+    if mapping is not None:
+        found, target = mapping.lookup(header)
+        if found:
+            return target
     text = header.strip().lstrip("\ufeff")
     snake = re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower())
     snake = snake.strip("_")
@@ -96,7 +180,12 @@ def _received(value: Any) -> datetime | None:
 
 
 def build_lead(
-    raw: Mapping[str, Any], *, default_id: str, vocabulary: Vocabulary, channel: str | None = None
+    raw: Mapping[str, Any],
+    *,
+    default_id: str,
+    vocabulary: Vocabulary,
+    channel: str | None = None,
+    source: str | None = None,
 ) -> Lead:
     """Turn one mapped record into a Lead; raise ValueError with a plain reason if it can't."""
     fields: dict[str, Any] = {}
@@ -118,7 +207,7 @@ def build_lead(
             "no email, company, last name, phone or domain: nothing identifies the lead"
         )
     lead_id = str(raw.get("id") or "").strip() or default_id
-    source = raw.get("source") or fields.get("lead_source")
+    source = raw.get("source") or fields.get("lead_source") or source
     return Lead(
         id=lead_id,
         fields=fields,
@@ -134,20 +223,39 @@ def read_leads(
     vocabulary: Vocabulary | None = None,
     batch_id: str | None = None,
     channel: str | None = None,
+    mapping: ColumnMapping | None = None,
 ) -> Iterator[ParsedRow]:
-    """Yield every record of a .csv or .jsonl file as a lead or a rejection."""
-    vocabulary = vocabulary or Vocabulary()
-    batch_id = batch_id or batch_id_for(path)
+    """Yield every record of a .csv or .jsonl file as a lead or a rejection.
+
+    The channel of a row is its own `channel` column, else the mapping file's, else `channel`.
+    """
+    reader = _Reader(
+        vocabulary or Vocabulary(),
+        batch_id or batch_id_for(path),
+        (mapping.channel if mapping else None) or channel,
+        mapping.source if mapping else None,
+        mapping,
+    )
     text = read_text(path)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        yield from _jsonl(text, vocabulary, batch_id, channel)
+        yield from _jsonl(text, reader)
     else:
-        yield from _csv(text, vocabulary, batch_id, channel)
+        yield from _csv(text, reader)
 
 
-def _jsonl(
-    text: str, vocabulary: Vocabulary, batch_id: str, channel: str | None
-) -> Iterator[ParsedRow]:
+@dataclass(frozen=True)
+class _Reader:
+    vocabulary: Vocabulary
+    batch_id: str
+    channel: str | None
+    source: str | None
+    mapping: ColumnMapping | None
+
+    def column(self, header: str) -> str | None:
+        return canonical_header(header, self.vocabulary, self.mapping)
+
+
+def _jsonl(text: str, reader: _Reader) -> Iterator[ParsedRow]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -165,15 +273,13 @@ def _jsonl(
             continue
         mapped: dict[str, Any] = {}
         for key, value in record.items():
-            column = canonical_header(str(key), vocabulary)
-            if value not in (None, "") or column not in mapped:
+            column = reader.column(str(key))
+            if column is not None and (value not in (None, "") or column not in mapped):
                 mapped[column] = value
-        yield _row(number, mapped, record, vocabulary, batch_id, channel)
+        yield _row(number, mapped, record, reader)
 
 
-def _csv(
-    text: str, vocabulary: Vocabulary, batch_id: str, channel: str | None
-) -> Iterator[ParsedRow]:
+def _csv(text: str, reader_: _Reader) -> Iterator[ParsedRow]:
     sample = text[:8192]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -181,7 +287,7 @@ def _csv(
         header = next(reader)
     except StopIteration:
         return
-    columns = [canonical_header(h, vocabulary) for h in header]
+    columns = [reader_.column(h) for h in header]
     end = reader.line_num
     for cells in reader:
         number, end = end + 1, reader.line_num  # the line the record starts on (header = 1)
@@ -200,22 +306,22 @@ def _csv(
                 continue
         mapped: dict[str, str] = {}
         for column, cell in zip(columns, cells, strict=False):
-            if cell.strip() or column not in mapped:  # an empty column never hides a filled one
+            # a dropped column is skipped; an empty column never hides a filled one
+            if column is not None and (cell.strip() or column not in mapped):
                 mapped[column] = cell
-        yield _row(number, mapped, raw, vocabulary, batch_id, channel)
+        yield _row(number, mapped, raw, reader_)
 
 
 def _row(
-    number: int,
-    mapped: Mapping[str, Any],
-    raw: Mapping[str, Any],
-    vocabulary: Vocabulary,
-    batch_id: str,
-    channel: str | None,
+    number: int, mapped: Mapping[str, Any], raw: Mapping[str, Any], reader: _Reader
 ) -> ParsedRow:
     try:
         lead = build_lead(
-            mapped, default_id=f"{batch_id}-{number}", vocabulary=vocabulary, channel=channel
+            mapped,
+            default_id=f"{reader.batch_id}-{number}",
+            vocabulary=reader.vocabulary,
+            channel=reader.channel,
+            source=reader.source,
         )
     except ValueError as exc:
         return ParsedRow(number, None, f"row {number}: {exc}", raw)

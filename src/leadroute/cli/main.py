@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leadroute.adapters.leadfile import batch_id_for, read_leads
+from leadroute.adapters.leadfile import ColumnMapping, batch_id_for, load_mapping, read_leads
 from leadroute.adapters.orgfile import OrgFileError, load_org
 from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
@@ -24,6 +24,7 @@ from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.schema import config_schema
 from leadroute.reference import config_reference
 from leadroute.services.configs import LoadedConfig, load_config_file
+from leadroute.services.reports import completeness
 from leadroute.services.routing import RoutingService
 from leadroute.services.simulate import simulate
 from leadroute.settings import get_settings
@@ -33,13 +34,20 @@ rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes op
 org_app = typer.Typer(help="Load and inspect the org: reps, teams, territories, accounts.")
 config_app = typer.Typer(help="Routing config versions: list, activate, show.")
 lead_app = typer.Typer(help="Work on single leads: close.")
+report_app = typer.Typer(help="Reports: data completeness.")
 app.add_typer(rep_app, name="rep")
 app.add_typer(org_app, name="org")
 app.add_typer(config_app, name="config")
 app.add_typer(lead_app, name="lead")
+app.add_typer(report_app, name="report")
 
 console = Console()
 errors = Console(stderr=True)
+
+MappingOption = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="mapping file: columns -> fields, channel, source (YAML)"),
+]
 
 DbOption = Annotated[
     str | None,
@@ -56,6 +64,15 @@ def _store(db: str | None) -> Store:
 def _fail(message: str, code: int = 1) -> typer.Exit:
     errors.print(f"[red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def _mapping(path: Path | None) -> ColumnMapping | None:
+    if path is None:
+        return None
+    try:
+        return load_mapping(path)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _org(org_file: Path | None, store: Store | None) -> Org:
@@ -94,6 +111,7 @@ def check(
         Path | None, typer.Option("--org", help="org YAML (else the store)")
     ] = None,
     leads: Annotated[Path | None, typer.Option(help="CSV/JSONL of leads to dry-run")] = None,
+    mapping: MappingOption = None,
     db: DbOption = None,
 ) -> None:
     """Validate a config: errors at file:line, unreachable nodes, empty pools, unknown names."""
@@ -117,7 +135,7 @@ def check(
     )
     if leads is None:
         return
-    rows = list(read_leads(leads, vocabulary=cfg.vocabulary))
+    rows = list(read_leads(leads, vocabulary=cfg.vocabulary, mapping=_mapping(mapping)))
     good = [r.lead for r in rows if r.lead is not None]
     now = datetime.now(UTC)
     result = simulate(cfg, org, good, now=lambda lead: lead.received_at or now)
@@ -155,6 +173,7 @@ def route(
     org_file: Annotated[Path | None, typer.Option("--org", help="org YAML to load first")] = None,
     output: Annotated[Path | None, typer.Option(help="write decisions as JSON lines")] = None,
     channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
+    mapping: MappingOption = None,
     db: DbOption = None,
 ) -> None:
     """Route a batch of leads, store every decision and print a summary per route and rep."""
@@ -185,7 +204,11 @@ def route(
             raise _fail(str(exc)) from None
     batch_id = batch_id_for(leads)
     rows = read_leads(
-        leads, vocabulary=service.router.config.vocabulary, batch_id=batch_id, channel=channel
+        leads,
+        vocabulary=service.router.config.vocabulary,
+        batch_id=batch_id,
+        channel=channel,
+        mapping=_mapping(mapping),
     )
     out = output.open("w", encoding="utf-8") if output else None
     try:
@@ -212,6 +235,7 @@ def route(
 def import_leads(
     leads: Annotated[Path, typer.Argument(help="CSV or JSON-lines file of leads")],
     channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
+    mapping: MappingOption = None,
     db: DbOption = None,
 ) -> None:
     """Store leads without routing them (route later with `leadroute route-pending`)."""
@@ -220,7 +244,8 @@ def import_leads(
     service = RoutingService(_store(db))
     batch_id = batch_id_for(leads)
     result = service.import_batch(
-        read_leads(leads, batch_id=batch_id, channel=channel), batch_id=batch_id
+        read_leads(leads, batch_id=batch_id, channel=channel, mapping=_mapping(mapping)),
+        batch_id=batch_id,
     )
     console.print(
         f"{result.input_rows} records read: "
@@ -458,6 +483,36 @@ def org_show(db: DbOption = None) -> None:
             caps,
         )
     console.print(table)
+
+
+@report_app.command("completeness")
+def report_completeness(
+    batch: Annotated[str | None, typer.Option(help="only this batch id")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="only leads received since (YYYY-MM-DD)")
+    ] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--field", help="attributes to report (repeatable)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Share of leads missing each attribute, and how many leads each gap kept from sales."""
+    moment = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+    result = completeness(_store(db), since=moment, batch_id=batch, fields=field or ())
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_record(), indent=2) + "\n")
+        return
+    table = Table(title=f"Completeness of {result.leads} leads")
+    for column in ("field", "missing", "share missing", "leads blocked"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    for name, missing, share, blocked in result.rows():
+        table.add_row(name, str(missing), f"{share:.1%}", str(blocked))
+    console.print(table)
+    console.print(
+        f"{result.held_incomplete} leads held as incomplete (minimal viable lead); "
+        "each is counted under every attribute it lacks."
+    )
 
 
 @config_app.command("list")

@@ -161,10 +161,20 @@ class NodeModel(_Strict):
     when: Any = Field(None, description="condition; omitted means always")
     then: ActionModel
     fallback: bool = False
+    requires: list[str] = Field(
+        default_factory=list,
+        description="minimal viable lead for this route: fields that must have a value, "
+        "else the lead is held with 'missing: ...'",
+    )
 
 
 class ConfigModel(_Strict):
     version: Literal[1] = 1
+    required: list[str] = Field(
+        default_factory=list,
+        description="minimal viable lead for every route: fields that must have a value before "
+        "a lead may go to sales; an incomplete lead is held with 'missing: ...'",
+    )
     name: str = "routing"
     description: str = ""
     timezone: str = "UTC"
@@ -233,6 +243,7 @@ class Node:
     condition: Condition
     action: Action
     fallback: bool = False
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,6 +256,8 @@ class RoutingConfig:
     content_hash: str
     document: Mapping[str, Any]
     timezone: str = "UTC"
+    required: tuple[str, ...] = ()
+    enrichment: Any = None
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -295,8 +308,12 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         seen.add(raw.id)
         condition = compiler.compile(raw.when, (*path, "when"))
         action = _action(raw.then, (*path, "then"), pools, model.queues, org, issues)
-        nodes.append(Node(raw.id, index, raw.name or raw.id, condition, action, raw.fallback))
+        requires = _known_fields(raw.requires, (*path, "requires"), vocabulary, issues)
+        nodes.append(
+            Node(raw.id, index, raw.name or raw.id, condition, action, raw.fallback, requires)
+        )
     _check_fallback(nodes, issues)
+    required = _known_fields(model.required, ("required",), vocabulary, issues)
     if any(i.severity == "error" for i in issues):
         return None, issues
     config = RoutingConfig(
@@ -308,8 +325,18 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         content_hash=content_hash(document),
         document=document,
         timezone=model.timezone,
+        required=required,
     )
     return config, issues
+
+
+def _known_fields(
+    names: list[str], path: tuple[str | int, ...], vocabulary: Vocabulary, issues: list[Issue]
+) -> tuple[str, ...]:
+    for i, name in enumerate(names):
+        if vocabulary.get(name) is None:
+            issues.append(Issue((*path, i), f"unknown field '{name}' in the minimal viable lead"))
+    return tuple(dict.fromkeys(names))
 
 
 def _pool(pool_id: str, model: PoolModel, org: Org, tz: str, issues: list[Issue]) -> Pool:

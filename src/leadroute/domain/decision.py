@@ -88,6 +88,9 @@ class Decision:
     pool_state: PoolState | None = None
     timings: dict[str, float] = field(default_factory=dict)
     supersedes: int | None = None
+    missing: list[str] = field(default_factory=list)
+    data_quality: dict[str, Any] = field(default_factory=dict)
+    duplicate_of: str | None = None
     _record: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -120,6 +123,9 @@ class Decision:
             "nodes": [n.as_record(seen) for n in self.nodes],
             "timings": self.timings,
             "supersedes": self.supersedes,
+            "missing": self.missing,
+            "duplicate_of": self.duplicate_of,
+            "data_quality": self.data_quality,
         }
 
 

@@ -71,6 +71,13 @@ class Router:
             config_hash=self.config.content_hash,
             account=data.get("account"),
         )
+        if self.config.required:
+            missing = missing_fields(data, self.config.required)
+            if missing:
+                decision.outcome, decision.missing = Outcome.HELD, missing
+                decision.reason = f"missing: {', '.join(missing)} (minimal viable lead)"
+                decision.how = "hold"
+                return decision
         getters = self._value_getters
         for node in self.config.nodes:
             matched = node.condition.test(data)
@@ -81,6 +88,14 @@ class Router:
             if not matched:
                 continue
             trace.action = node.action.describe()
+            if node.requires:
+                missing = missing_fields(data, node.requires)
+                if missing:
+                    decision.outcome, decision.missing = Outcome.HELD, missing
+                    decision.reason = f"{node.name}: missing: {', '.join(missing)}"
+                    decision.node, decision.how = node.id, "hold"
+                    trace.result = f"held: missing {', '.join(missing)}"
+                    return decision
             if self._act(node, data, account, now, state, exclude, decision, trace):
                 decision.node = node.id
                 return decision
@@ -221,6 +236,16 @@ class Router:
         decision.reason = reason
         rep = self.org.reps.get(rep_id)
         decision.booking_link = rep.booking_link if rep else None
+
+
+def missing_fields(data: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
+    """The fields among `names` that have no value in the lead's data."""
+    missing = []
+    for name in names:
+        value = getter(name)(data) if "." in name else data.get(name)
+        if value is None or value == "" or value == []:
+            missing.append(name)
+    return missing
 
 
 def sticky_key(data: Mapping[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ Declared once; validation, error messages, the JSON Schema and the docs are all 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -90,6 +91,19 @@ LEAD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("tags", _L, "free tags"),
     FieldSpec("segment", _S, "size segment id, derived from the org's segments"),
     FieldSpec("free_email", _B, "email is from a free-mail provider"),
+    FieldSpec("disposable_email", _B, "email is from a disposable-mail provider"),
+    FieldSpec("phone_valid", _B, "the phone number is a valid number for its country"),
+    FieldSpec("mobile_phone", _S, "mobile phone number"),
+    FieldSpec("street", _S, "street address"),
+    FieldSpec("timezone", _S, "IANA time zone of the lead (given or inferred)"),
+    FieldSpec("company_key", _S, "company name reduced for matching (no legal suffix, case)"),
+    FieldSpec(
+        "crm_owner_id", _S, "owner id in the CRM the lead came from (OwnerId, Contact owner)"
+    ),
+    FieldSpec("lead_status", _S, "status in the CRM (Status, hs_lead_status)"),
+    FieldSpec("lifecycle_stage", _S, "HubSpot lifecycle stage"),
+    FieldSpec("rating", _S, "CRM rating (Hot, Warm, Cold)"),
+    FieldSpec("crm_id", _S, "the record's id in the CRM"),
 )
 
 ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
@@ -104,6 +118,34 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("account.industry", _S, "account industry"),
     FieldSpec("account.employees", _N, "account employees"),
 )
+
+
+_SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
+_NUMBER = re.compile(
+    r"^\s*[$€£]?\s*([0-9][0-9,_ ]*(?:\.[0-9]+)?)\s*(k|m|mm|b|bn)?\s*\+?\s*$", re.IGNORECASE
+)
+_RANGE = re.compile(r"^\s*(.+?)\s*(?:-|\u2013|to)\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def parse_number(text: str) -> float | None:
+    """Numbers as CRMs and spreadsheets write them: "1,200", "1.2k", "$5M", "1000+", and
+    ranges such as HubSpot's "25-50" (the midpoint). None if it is not a number."""
+    text = text.strip()
+    try:
+        return float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        pass
+    match = _NUMBER.match(text)
+    if match:
+        digits, scale = match.groups()
+        value = float(digits.replace(",", "").replace("_", "").replace(" ", ""))
+        return value * _SCALE[scale.lower()] if scale else value
+    ranged = _RANGE.match(text)
+    if ranged and not text.startswith("-"):
+        low, high = parse_number(ranged.group(1)), parse_number(ranged.group(2))
+        if low is not None and high is not None and low <= high:
+            return float(round((low + high) / 2))
+    return None
 
 
 class Vocabulary:
@@ -135,11 +177,9 @@ class Vocabulary:
                 raise ValueError(f"{name} must be a number, got {value!r}")
             if isinstance(value, int | float):
                 return value
-            text = str(value).replace(",", "").replace("_", "")
-            try:
-                number = float(text)
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {value!r}") from None
+            number = parse_number(str(value))
+            if number is None:
+                raise ValueError(f"{name} must be a number, got {value!r}")
             if not math.isfinite(number):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
             return int(number) if number.is_integer() else number

@@ -360,6 +360,19 @@ class Store:
         with self.engine.connect() as conn:
             return [_stored_lead(r) for r in conn.execute(query).mappings()]
 
+    def iter_leads(
+        self, *, since: datetime | None = None, batch_id: str | None = None
+    ) -> Iterator[StoredLead]:
+        """Every stored lead (oldest first), streamed."""
+        query = select(t.leads).order_by(t.leads.c.received_at, t.leads.c.id)
+        if since is not None:
+            query = query.where(t.leads.c.received_at >= since)
+        if batch_id is not None:
+            query = query.where(t.leads.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query.execution_options(yield_per=2000)).mappings():
+                yield _stored_lead(row)
+
     def statuses(self, lead_ids: Sequence[str]) -> Counter[str]:
         """How many of these leads are in each status."""
         counts: Counter[str] = Counter()
@@ -419,6 +432,18 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_stored_decision(r) for r in conn.execute(query).mappings()]
+
+    def current_decisions(self, lead_ids: Sequence[str]) -> list[StoredDecision]:
+        """The current decision of each of these leads (those that have one)."""
+        found: list[StoredDecision] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(lead_ids), 500):
+                query = select(t.decisions).where(
+                    t.decisions.c.lead_id.in_(list(lead_ids[start : start + 500])),
+                    t.decisions.c.is_current,
+                )
+                found += [_stored_decision(r) for r in conn.execute(query).mappings()]
+        return found
 
     def decisions_since(
         self, since: datetime | None = None, *, current_only: bool = True
