@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadroute.domain.conditions import Condition, ConditionCompiler, Issue
+from leadroute.domain.enrichment import EnrichmentConfig
 from leadroute.domain.fields import FieldSpec, FieldType, Vocabulary
 from leadroute.domain.org import Org, RepStatus, zone
 
@@ -166,6 +167,9 @@ class NodeModel(_Strict):
         description="minimal viable lead for this route: fields that must have a value, "
         "else the lead is held with 'missing: ...'",
     )
+    enrichment: Literal["wait", "route_now"] | None = Field(
+        None, description="enrichment policy of this route (default: the enrichment section's)"
+    )
 
 
 class ConfigModel(_Strict):
@@ -182,6 +186,7 @@ class ConfigModel(_Strict):
     pools: dict[Identifier, PoolModel] = Field(default_factory=dict)
     queues: dict[Identifier, QueueModel] = Field(default_factory=dict)
     flow: list[NodeModel] = Field(min_length=1)
+    enrichment: EnrichmentConfig | None = None
 
     _zone = field_validator("timezone")(_known_zone)
 
@@ -244,6 +249,7 @@ class Node:
     action: Action
     fallback: bool = False
     requires: tuple[str, ...] = ()
+    enrichment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +263,7 @@ class RoutingConfig:
     document: Mapping[str, Any]
     timezone: str = "UTC"
     required: tuple[str, ...] = ()
-    enrichment: Any = None
+    enrichment: EnrichmentConfig | None = None
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -310,7 +316,16 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         action = _action(raw.then, (*path, "then"), pools, model.queues, org, issues)
         requires = _known_fields(raw.requires, (*path, "requires"), vocabulary, issues)
         nodes.append(
-            Node(raw.id, index, raw.name or raw.id, condition, action, raw.fallback, requires)
+            Node(
+                raw.id,
+                index,
+                raw.name or raw.id,
+                condition,
+                action,
+                raw.fallback,
+                requires,
+                raw.enrichment,
+            )
         )
     _check_fallback(nodes, issues)
     required = _known_fields(model.required, ("required",), vocabulary, issues)
@@ -326,6 +341,7 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         document=document,
         timezone=model.timezone,
         required=required,
+        enrichment=model.enrichment,
     )
     return config, issues
 

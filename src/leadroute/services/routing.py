@@ -9,16 +9,20 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from leadroute.adapters.leadfile import ParsedRow
+from leadroute.adapters.store.enrichment_store import EnrichmentStore
 from leadroute.adapters.store.sql import RoutingSession, Store
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.engine import Router, sticky_key
+from leadroute.domain.dedupe import LeadMeta, merge
 from leadroute.domain.lead import Lead
-from leadroute.domain.matching import match_account
 from leadroute.domain.org import Org, RepStatus
+from leadroute.services.enrichment import build_enricher
+from leadroute.services.pipeline import DEDUPE_FIELDS, CleanLead, LeadPipeline
 
 Clock = Callable[[], datetime]
 CLOSED_STATUSES = ("contacted", "converted", "disqualified")
@@ -80,16 +84,26 @@ class BatchSummary:
 class RoutingService:
     """Routes leads with the active config against the stored org, recording every decision."""
 
-    def __init__(self, store: Store, *, clock: Clock = utc_now, chunk_size: int = 500) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        chunk_size: int = 500,
+        base_dir: Path = Path("."),
+    ) -> None:
         self.store = store
         self.clock = clock
         self.chunk_size = chunk_size
         self._router: Router | None = None
         self._seq: int | None = None
+        self._pipeline: LeadPipeline | None = None
+        self.base_dir = base_dir
 
     def use(self, config: RoutingConfig, seq: int, org: Org | None = None) -> None:
         self._router = Router(config, org or self.store.load_org())
         self._seq = seq
+        self._pipeline = None
 
     def use_active(self) -> None:
         from leadroute.services.configs import load_config_text
@@ -234,11 +248,14 @@ class RoutingService:
         routed = 0
         while limit is None or routed < limit:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - routed)
+            later: list[tuple[CleanLead, Decision]] = []
             with self.store.routing_session(router.org, pools, self._seq) as session:
                 leads = session.claim(size, batch_id=batch_id)
-                decisions = [self._route_one(session, lead) for lead in leads]
+                decisions = [self._route_one(session, lead, later=later) for lead in leads]
             if not leads:
                 break
+            if later:
+                decisions = self._reroute_enriched(later, decisions)
             routed += len(leads)
             for decision in decisions:
                 summary.add(decision)
@@ -267,17 +284,19 @@ class RoutingService:
                 decisions = []
                 for lead in leads:
                     previous = current.get(lead.id)
-                    decision = self._route_one(
-                        session, lead, supersedes=previous[0] if previous else None, record=False
+                    node = previous[1] if previous else None
+
+                    def changed(d: Decision, node: str | None = node) -> bool:
+                        return not (d.outcome is Outcome.HELD and d.node == node)
+
+                    decisions.append(
+                        self._route_one(
+                            session,
+                            lead,
+                            supersedes=previous[0] if previous else None,
+                            keep=changed if previous else None,
+                        )
                     )
-                    unchanged = (
-                        decision.outcome is Outcome.HELD
-                        and previous is not None
-                        and previous[1] == decision.node
-                    )
-                    if not unchanged:
-                        session.record(decision, account_key=self._account_key(lead))
-                    decisions.append(decision)
             for decision in decisions:
                 summary.add(decision)
                 if output is not None and decision.outcome is not Outcome.HELD:
@@ -286,9 +305,54 @@ class RoutingService:
                 progress(len(decisions))
         return summary
 
-    def _account_key(self, lead: Lead) -> str | None:
+    def _reroute_enriched(
+        self, later: list[tuple[CleanLead, Decision]], decisions: list[Decision]
+    ) -> list[Decision]:
+        """Route-now leads: enrich after the first decision is stored; where the filled
+        fields change the route, a new decision supersedes the first one."""
         router = self.router
-        return sticky_key(router.context(lead, match_account(lead.fields, router.org)))
+        replaced: dict[str, Decision] = {}
+        with self.store.routing_session(router.org, list(router.config.pools), self._seq) as s:
+            current = s.current_decisions([clean.lead.id for clean, _ in later])
+            for clean, first in later:
+                gaps = self._enrichable(clean)
+                if not gaps or not self.pipeline.enrich(clean, fields=gaps):
+                    continue
+                second = self._decide(s, clean, frozenset())
+                if (second.node, second.rep_id, second.queue, second.outcome) == (
+                    first.node,
+                    first.rep_id,
+                    first.queue,
+                    first.outcome,
+                ):
+                    continue
+                filled = ", ".join(sorted(clean.enrichment.fields)) if clean.enrichment else ""
+                second.reason = f"re-routed after enrichment filled {filled}: {second.reason}"
+                second.supersedes = current.get(clean.lead.id, (None, None))[0]
+                second.data_quality = clean.quality
+                self._record(s, second, clean, clean.lead, previous_owner=first.rep_id)
+                replaced[clean.lead.id] = second
+        return [replaced.get(d.lead_id, d) for d in decisions]
+
+    @property
+    def pipeline(self) -> LeadPipeline:
+        """Normalise, dedupe, match and enrich: built once per config and org."""
+        if self._pipeline is None:
+            router = self.router
+            enricher = None
+            if router.config.enrichment is not None:
+                enricher = build_enricher(
+                    router.config.enrichment,
+                    store=EnrichmentStore(self.store),
+                    clock=self.clock,
+                    base_dir=self.base_dir,
+                )
+            self._pipeline = LeadPipeline(
+                router.org,
+                enricher=enricher,
+                known_leads=lambda: self.store.known_lead_fields(DEDUPE_FIELDS),
+            )
+        return self._pipeline
 
     def _route_one(
         self,
@@ -298,23 +362,138 @@ class RoutingService:
         exclude: frozenset[str] = frozenset(),
         supersedes: int | None = None,
         previous_owner: str | None = None,
-        record: bool = True,
+        keep: Callable[[Decision], bool] | None = None,
+        later: list[tuple[CleanLead, Decision]] | None = None,
     ) -> Decision:
-        router = self.router
+        """Clean, then decide, then record (unless `keep` says the decision changes nothing).
+
+        With enrichment configured, a route whose policy is `wait` is decided again on the
+        enriched lead; under `route_now` the decision stands and the lead goes on `later`, to be
+        enriched and re-routed after this chunk commits if that changes where it goes.
+        """
         started = time.perf_counter_ns()
-        account = match_account(lead.fields, router.org)
-        data = router.context(lead, account)
-        decision = router.route(
-            lead, now=self.clock(), state=session, account=account, exclude=exclude, data=data
-        )
+        pipeline = self.pipeline
+        rerouting = supersedes is not None or bool(exclude)
+        clean = pipeline.clean(lead, dedupe=not rerouting)
+        decision = None
+        if clean.duplicate is not None:
+            decision = self._to_duplicate_owner(session, clean)
+        if decision is None:
+            decision = self._decide(session, clean, exclude)
+            gaps = self._enrichable(clean)
+            if gaps:
+                if self._policy(decision) == "wait" or later is None:
+                    if pipeline.enrich(clean, fields=gaps):
+                        decision = self._decide(session, clean, exclude)
+                else:
+                    later.append((clean, decision))
+        decision.data_quality = clean.quality
         decision.timings["route_us"] = round((time.perf_counter_ns() - started) / 1000, 1)
         if lead.received_at is not None:
             lag = (decision.decided_at - lead.received_at).total_seconds()
             decision.timings["since_received_s"] = round(lag, 3)
         decision.supersedes = supersedes
-        if record:
-            session.record(decision, account_key=sticky_key(data), previous_owner=previous_owner)
+        if keep is None or keep(decision):
+            self._record(session, decision, clean, lead, previous_owner=previous_owner)
         return decision
+
+    def _decide(
+        self, session: RoutingSession, clean: CleanLead, exclude: frozenset[str]
+    ) -> Decision:
+        router = self.router
+        data = router.context(clean.lead, clean.account)
+        return router.route(
+            clean.lead,
+            now=self.clock(),
+            state=session,
+            account=clean.account,
+            exclude=exclude,
+            data=data,
+        )
+
+    def _record(
+        self,
+        session: RoutingSession,
+        decision: Decision,
+        clean: CleanLead,
+        original: Lead,
+        *,
+        previous_owner: str | None = None,
+    ) -> None:
+        data = self.router.context(clean.lead, clean.account)
+        changed = dict(clean.lead.fields) != dict(original.fields)
+        session.record(
+            decision,
+            account_key=sticky_key(data),
+            previous_owner=previous_owner,
+            cleaned=clean.lead if changed else None,
+            raw=original.fields if changed else None,
+            account_id=clean.account.id if clean.account else None,
+        )
+        if decision.duplicate_of is None and decision.outcome is not Outcome.REJECTED:
+            self.pipeline.remember(clean.lead)
+
+    def _enrichable(self, clean: CleanLead) -> list[str]:
+        config = self.router.config.enrichment
+        if config is None or self.pipeline.enricher is None:
+            return []
+        data = clean.lead.fields
+        return [f for f in config.fields if data.get(f) in (None, "", [])]
+
+    def _policy(self, decision: Decision) -> str:
+        config = self.router.config
+        node = config.node(decision.node) if decision.node else None
+        if node is not None and node.enrichment is not None:
+            return node.enrichment
+        return str(getattr(config.enrichment, "policy", "wait"))
+
+    def _to_duplicate_owner(self, session: RoutingSession, clean: CleanLead) -> Decision | None:
+        """A duplicate of a lead someone already owns goes to that owner, and the two merge."""
+        duplicate = clean.duplicate
+        assert duplicate is not None
+        known = session.owner_of(duplicate.lead_id)
+        if known is None:
+            return None
+        status, owner = known
+        rep = self.router.org.reps.get(owner or "")
+        if owner is None or rep is None or rep.status is not RepStatus.ACTIVE:
+            return None
+        if status not in ("routed", *CLOSED_STATUSES):
+            return None
+        survivor = session.lead_row(duplicate.lead_id)
+        if survivor is not None:
+            merged = merge(
+                survivor.lead.fields,
+                clean.lead.fields,
+                survivor_meta=LeadMeta(
+                    survivor.lead.id,
+                    status,
+                    survivor.lead.received_at,
+                    survivor.sources or _sources(survivor.lead),
+                ),
+                other_meta=LeadMeta(
+                    clean.lead.id, "new", clean.lead.received_at, _sources(clean.lead)
+                ),
+            )
+            session.merge_into(duplicate.lead_id, merged.fields, merged.sources)
+            clean.quality["merged_into"] = duplicate.lead_id
+        config = self.router.config
+        return Decision(
+            lead_id=clean.lead.id,
+            outcome=Outcome.ROUTED,
+            reason=(
+                f"duplicate of lead {duplicate.lead_id} ({duplicate.reason}); it goes to "
+                f"{owner}, who owns that lead: nobody works the same person twice"
+            ),
+            decided_at=self.clock(),
+            config_name=config.name,
+            config_hash=config.content_hash,
+            rep_id=owner,
+            how="duplicate of an owned lead",
+            booking_link=rep.booking_link,
+            account=clean.account.as_fields() if clean.account else None,
+            duplicate_of=duplicate.lead_id,
+        )
 
     # -- reps ------------------------------------------------------------------------------
 
@@ -385,6 +564,11 @@ def batch_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def _sources(lead: Lead) -> tuple[str, ...]:
+    parts = [p for p in (lead.channel, lead.source) if p]
+    return (":".join(parts),) if parts else ()
 
 
 def _json_line(record: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
+    JSON,
     Connection,
     Engine,
     bindparam,
@@ -40,6 +41,7 @@ from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
 
 OPEN = "open"
+_JSON_OR_NULL = JSON(none_as_null=True)  # None binds SQL NULL, so COALESCE keeps the old value
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,10 @@ class StoredLead:
     reason: str | None
     batch_id: str | None
     row_number: int | None
+    raw: dict[str, Any] | None = None
+    account_id: str | None = None
+    duplicate_of: str | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +366,15 @@ class Store:
         with self.engine.connect() as conn:
             return [_stored_lead(r) for r in conn.execute(query).mappings()]
 
+    def known_lead_fields(self, names: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, chosen fields) of every lead that went through routing, for the dedupe index."""
+        query = select(t.leads.c.id, t.leads.c.data).where(
+            t.leads.c.status.not_in(["new", "rejected"])
+        )
+        with self.engine.connect() as conn:
+            for lead_id, data in conn.execute(query.execution_options(yield_per=5000)):
+                yield lead_id, {k: data.get(k) for k in names if data.get(k) is not None}
+
     def iter_leads(
         self, *, since: datetime | None = None, batch_id: str | None = None
     ) -> Iterator[StoredLead]:
@@ -540,6 +555,7 @@ class RoutingSession:
         self._decision_rows: list[dict[str, Any]] = []
         self._lead_updates: list[dict[str, Any]] = []
         self._superseded: list[str] = []
+        self._owners: dict[str, tuple[str, str | None]] = {}
 
     # RoutingState -------------------------------------------------------------------------
 
@@ -628,16 +644,24 @@ class RoutingSession:
         *,
         account_key: str | None = None,
         previous_owner: str | None = None,
+        cleaned: Lead | None = None,
+        raw: Mapping[str, Any] | None = None,
+        account_id: str | None = None,
     ) -> None:
-        """Queue a decision and its state changes for this session's commit."""
+        """Queue a decision and its state changes for this session's commit.
+
+        `cleaned` replaces the stored lead's fields (the original ones are kept as `raw`).
+        A lead given to the owner of the lead it duplicates takes no share, cap or load.
+        """
         decision.config_seq = self.config_seq
+        self._owners[decision.lead_id] = (decision.outcome.value, decision.rep_id)
         if decision.pool is not None and decision.pool_state is not None:
             self._pools[decision.pool] = decision.pool_state
             self._dirty_pools.add(decision.pool)
             if account_key and decision.rep_id:
                 self._sticky[(decision.pool, account_key)] = decision.rep_id
                 self._sticky_new[(decision.pool, account_key)] = decision.rep_id
-        if decision.rep_id is not None:
+        if decision.rep_id is not None and decision.duplicate_of is None:
             rep = self.org.reps.get(decision.rep_id)
             keys = list(periods_at(rep.timezone, decision.decided_at).values()) if rep else []
             for key in (*keys, OPEN):
@@ -669,8 +693,33 @@ class RoutingSession:
                 "queue": decision.queue,
                 "reason": decision.reason,
                 "updated_at": decision.decided_at,
+                "data": dict(cleaned.fields) if cleaned is not None else None,
+                "raw": dict(raw) if raw is not None else None,
+                "account_id": account_id,
+                "duplicate_of": decision.duplicate_of,
             }
         )
+
+    def lead_row(self, lead_id: str) -> StoredLead | None:
+        row = self.conn.execute(select(t.leads).where(t.leads.c.id == lead_id)).mappings().first()
+        return _stored_lead(row) if row is not None else None
+
+    def merge_into(self, lead_id: str, fields: Mapping[str, Any], sources: Sequence[str]) -> None:
+        """Write a merged survivor's fields and sources (a duplicate was folded into it)."""
+        self.conn.execute(
+            update(t.leads)
+            .where(t.leads.c.id == lead_id)
+            .values(data=dict(fields), sources=list(sources), updated_at=_now())
+        )
+
+    def owner_of(self, lead_id: str) -> tuple[str, str | None] | None:
+        """(status, owner) of a lead, counting decisions made in this session."""
+        if lead_id in self._owners:
+            return self._owners[lead_id]
+        row = self.conn.execute(
+            select(t.leads.c.status, t.leads.c.owner_id).where(t.leads.c.id == lead_id)
+        ).first()
+        return (row.status, row.owner_id) if row is not None else None
 
     def _bump(self, rep_id: str, key: str, delta: int) -> None:
         self._load_cache.pop(rep_id, None)
@@ -729,6 +778,10 @@ class RoutingSession:
                     queue=bindparam("queue"),
                     reason=bindparam("reason"),
                     updated_at=bindparam("updated_at"),
+                    data=func.coalesce(bindparam("data", type_=_JSON_OR_NULL), t.leads.c.data),
+                    raw=func.coalesce(bindparam("raw", type_=_JSON_OR_NULL), t.leads.c.raw),
+                    account_id=bindparam("account_id"),
+                    duplicate_of=bindparam("duplicate_of"),
                 ),
                 self._lead_updates,
             )
@@ -789,6 +842,10 @@ def _stored_lead(row: Mapping[Any, Any]) -> StoredLead:
         row["reason"],
         row["batch_id"],
         row["row_number"],
+        row.get("raw"),
+        row.get("account_id"),
+        row.get("duplicate_of"),
+        tuple(row.get("sources") or ()),
     )
 
 

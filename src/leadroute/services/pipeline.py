@@ -1,0 +1,132 @@
+"""The data pipeline that runs inside the routing path, before the router decides.
+
+For every lead, in order: normalise and validate (flags, never drops), look for a duplicate among
+known leads, match the lead to its account, and enrich missing fields through the configured
+waterfall. The outcome is a `CleanLead`: the cleaned fields, the matched account, the duplicate
+found, and a data-quality record that goes into the decision record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadroute.domain.account_match import AccountIndex, AccountMatch
+from leadroute.domain.dedupe import DuplicateMatch, LeadIndex
+from leadroute.domain.enrichment import EnrichmentResult
+from leadroute.domain.lead import Lead
+from leadroute.domain.normalize import Normalizer
+from leadroute.domain.org import Account, Org
+from leadroute.services.enrichment import Enricher
+
+# Fields the dedupe index keeps per lead (enough to score a match, small in memory).
+DEDUPE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "company_key",
+    "domain",
+    "phone",
+    "country",
+    "free_email",
+    "email_domain",
+)
+
+
+@dataclass
+class CleanLead:
+    lead: Lead
+    account: Account | None
+    match: AccountMatch
+    duplicate: DuplicateMatch | None = None
+    enrichment: EnrichmentResult | None = None
+    quality: dict[str, Any] = field(default_factory=dict)
+
+
+class LeadPipeline:
+    """Normalise -> dedupe -> account match -> enrich, with everything it did on record."""
+
+    def __init__(
+        self,
+        org: Org,
+        *,
+        normalizer: Normalizer | None = None,
+        enricher: Enricher | None = None,
+        known_leads: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]] | None = None,
+        contacts: Mapping[str, int] | None = None,
+        last_activity: Mapping[str, datetime] | None = None,
+    ) -> None:
+        self.org = org
+        self.normalizer = normalizer or Normalizer()
+        self.accounts = AccountIndex(
+            org.accounts.values(), contacts=contacts, last_activity=last_activity
+        )
+        self.enricher = enricher
+        self._known_leads = known_leads
+        self._leads: LeadIndex | None = None
+
+    @property
+    def leads(self) -> LeadIndex:
+        """The dedupe index, filled from the known leads on first use."""
+        if self._leads is None:
+            self._leads = LeadIndex()
+            if self._known_leads is not None:
+                for lead_id, fields in self._known_leads():
+                    self._leads.add(lead_id, fields)
+        return self._leads
+
+    def normalize(self, lead: Lead) -> tuple[Lead, dict[str, Any]]:
+        cleaned = self.normalizer.normalize(lead.fields)
+        quality: dict[str, Any] = {}
+        if cleaned.flags:
+            quality["flags"] = [f.as_record() for f in cleaned.flags]
+        if cleaned.changes:
+            quality["changes"] = {k: [v[0], v[1]] for k, v in cleaned.changes.items()}
+        return _with_fields(lead, cleaned.fields), quality
+
+    def clean(self, lead: Lead, *, enrich: bool = False, dedupe: bool = True) -> CleanLead:
+        lead, quality = self.normalize(lead)
+        duplicate = None
+        if dedupe:
+            duplicate = self.leads.find(lead.fields, exclude=lead.id)
+            if duplicate is not None:
+                quality["duplicate"] = duplicate.as_record()
+        match = self.accounts.match(lead.fields)
+        quality["account_match"] = match.as_record()
+        result = CleanLead(lead, match.account, match, duplicate, quality=quality)
+        if enrich:
+            self.enrich(result)
+        return result
+
+    def enrich(self, clean: CleanLead, *, fields: Iterable[str] | None = None) -> bool:
+        """Fill missing fields through the waterfall; True if anything was filled."""
+        if self.enricher is None:
+            return False
+        outcome = self.enricher.enrich(clean.lead.fields, missing=fields)
+        clean.enrichment = outcome
+        clean.quality["enrichment"] = outcome.as_record()
+        if not outcome.fields:
+            return False
+        clean.lead = _with_fields(clean.lead, {**clean.lead.fields, **outcome.fields})
+        if clean.account is None:
+            clean.match = self.accounts.match(clean.lead.fields)
+            clean.account = clean.match.account
+            clean.quality["account_match"] = clean.match.as_record()
+        return True
+
+    def remember(self, lead: Lead) -> None:
+        """Make a routed lead findable as a duplicate of later ones."""
+        self.leads.add(lead.id, {k: lead.fields.get(k) for k in DEDUPE_FIELDS})
+
+
+def _with_fields(lead: Lead, fields: Mapping[str, Any]) -> Lead:
+    return Lead(
+        id=lead.id,
+        fields=dict(fields),
+        source=lead.source,
+        channel=lead.channel,
+        received_at=lead.received_at,
+    )
