@@ -63,7 +63,7 @@ PRODUCTS = ["Analytics", "Payments", "Platform"]
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
-def build(seed: int = 11) -> tuple[Org, RoutingConfig]:
+def build(seed: int = 11, *, cleaning: bool = False) -> tuple[Org, RoutingConfig]:
     rng = random.Random(seed)
     reps = []
     teams: dict[str, list[str]] = {}
@@ -172,7 +172,12 @@ def build(seed: int = 11) -> tuple[Org, RoutingConfig]:
         },
         {"id": "fallback", "fallback": True, "then": {"queue": "nurture"}},
     ]
-    document = {"name": "bench-30", "pools": pools, "flow": flow}
+    document = {
+        "name": "bench-30",
+        "pools": pools,
+        "flow": flow,
+        "cleaning": {"normalize": cleaning, "dedupe": cleaning},
+    }
     config, issues = compile_config(document, org)
     assert config is not None, issues
     assert len(config.nodes) == 30, len(config.nodes)
@@ -249,6 +254,11 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--with-cleaning",
+        action="store_true",
+        help="also run the persisted batch with normalisation and dedupe on",
+    )
     args = parser.parse_args()
     org, config = build()
     leads = make_leads(args.leads)
@@ -271,6 +281,12 @@ def main() -> None:
             sqlite_leads_per_s=round(args.leads / sqlite_s),
             sqlite_decisions=decisions,
         )
+    if args.with_cleaning:
+        _, cleaning_config = build(cleaning=True)
+        clean_s, _ = persisted_sqlite(org, cleaning_config, leads)
+        results.update(
+            cleaning_seconds=round(clean_s, 3), cleaning_leads_per_s=round(args.leads / clean_s)
+        )
     if args.json:
         print(json.dumps(results, indent=2))
         return
@@ -282,6 +298,11 @@ def main() -> None:
         f"| engine only (in-memory state) | {engine_s:.2f} | {args.leads / engine_s:,.0f} | "
         f"{engine_s / args.leads * 1e6:.1f} |"
     )
+    if args.with_cleaning:
+        print(
+            f"| persisted, SQLite, with normalisation + dedupe | {clean_s:.2f} | "
+            f"{args.leads / clean_s:,.0f} | {clean_s / args.leads * 1e6:.1f} |"
+        )
     if not args.skip_sqlite:
         print(
             f"| persisted decisions, SQLite | {sqlite_s:.2f} | {args.leads / sqlite_s:,.0f} | "

@@ -172,6 +172,15 @@ class NodeModel(_Strict):
     )
 
 
+class CleaningModel(_Strict):
+    """Which steps of the data pipeline run before routing (account matching always does)."""
+
+    normalize: bool = Field(
+        True, description="normalise and validate email, phone, country, state, company, domain"
+    )
+    dedupe: bool = Field(True, description="look for a duplicate among known leads")
+
+
 class ConfigModel(_Strict):
     version: Literal[1] = 1
     required: list[str] = Field(
@@ -187,6 +196,7 @@ class ConfigModel(_Strict):
     queues: dict[Identifier, QueueModel] = Field(default_factory=dict)
     flow: list[NodeModel] = Field(min_length=1)
     enrichment: EnrichmentConfig | None = None
+    cleaning: CleaningModel = Field(default_factory=CleaningModel)
 
     _zone = field_validator("timezone")(_known_zone)
 
@@ -264,6 +274,7 @@ class RoutingConfig:
     timezone: str = "UTC"
     required: tuple[str, ...] = ()
     enrichment: EnrichmentConfig | None = None
+    cleaning: CleaningModel = field(default_factory=CleaningModel)
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -342,6 +353,7 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         timezone=model.timezone,
         required=required,
         enrichment=model.enrichment,
+        cleaning=model.cleaning,
     )
     return config, issues
 

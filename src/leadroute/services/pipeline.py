@@ -44,6 +44,7 @@ class CleanLead:
     duplicate: DuplicateMatch | None = None
     enrichment: EnrichmentResult | None = None
     quality: dict[str, Any] = field(default_factory=dict)
+    account_key: str | None = None  # what ties it to earlier leads of its company (sticky)
 
 
 class LeadPipeline:
@@ -58,8 +59,12 @@ class LeadPipeline:
         known_leads: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]] | None = None,
         contacts: Mapping[str, int] | None = None,
         last_activity: Mapping[str, datetime] | None = None,
+        normalize: bool = True,
+        dedupe: bool = True,
     ) -> None:
         self.org = org
+        self.normalizing = normalize
+        self.deduping = dedupe
         self.normalizer = normalizer or Normalizer()
         self.accounts = AccountIndex(
             org.accounts.values(), contacts=contacts, last_activity=last_activity
@@ -79,6 +84,8 @@ class LeadPipeline:
         return self._leads
 
     def normalize(self, lead: Lead) -> tuple[Lead, dict[str, Any]]:
+        if not self.normalizing:
+            return lead, {}
         cleaned = self.normalizer.normalize(lead.fields)
         quality: dict[str, Any] = {}
         if cleaned.flags:
@@ -90,7 +97,7 @@ class LeadPipeline:
     def clean(self, lead: Lead, *, enrich: bool = False, dedupe: bool = True) -> CleanLead:
         lead, quality = self.normalize(lead)
         duplicate = None
-        if dedupe:
+        if dedupe and self.deduping:
             duplicate = self.leads.find(lead.fields, exclude=lead.id)
             if duplicate is not None:
                 quality["duplicate"] = duplicate.as_record()
@@ -119,6 +126,8 @@ class LeadPipeline:
 
     def remember(self, lead: Lead) -> None:
         """Make a routed lead findable as a duplicate of later ones."""
+        if not self.deduping:
+            return
         self.leads.add(lead.id, {k: lead.fields.get(k) for k in DEDUPE_FIELDS})
 
 

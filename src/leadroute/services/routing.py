@@ -17,8 +17,8 @@ from leadroute.adapters.store.enrichment_store import EnrichmentStore
 from leadroute.adapters.store.sql import RoutingSession, Store
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision, Outcome
-from leadroute.domain.engine import Router, sticky_key
 from leadroute.domain.dedupe import LeadMeta, merge
+from leadroute.domain.engine import Router, sticky_key
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, RepStatus
 from leadroute.services.enrichment import build_enricher
@@ -351,6 +351,8 @@ class RoutingService:
                 router.org,
                 enricher=enricher,
                 known_leads=lambda: self.store.known_lead_fields(DEDUPE_FIELDS),
+                normalize=router.config.cleaning.normalize,
+                dedupe=router.config.cleaning.dedupe,
             )
         return self._pipeline
 
@@ -420,11 +422,12 @@ class RoutingService:
         *,
         previous_owner: str | None = None,
     ) -> None:
-        data = self.router.context(clean.lead, clean.account)
-        changed = dict(clean.lead.fields) != dict(original.fields)
+        if clean.account_key is None:
+            clean.account_key = sticky_key(self.router.context(clean.lead, clean.account))
+        changed = clean.lead.fields != original.fields
         session.record(
             decision,
-            account_key=sticky_key(data),
+            account_key=clean.account_key,
             previous_owner=previous_owner,
             cleaned=clean.lead if changed else None,
             raw=original.fields if changed else None,
