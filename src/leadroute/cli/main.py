@@ -182,7 +182,8 @@ def route(
     store = _store(db)
     if org_file is not None:
         store.save_org(_org(org_file, None))
-    service = RoutingService(store, chunk_size=get_settings().chunk_size)
+    base_dir = config.parent if config is not None else Path(".")
+    service = RoutingService(store, chunk_size=get_settings().chunk_size, base_dir=base_dir)
     org = store.load_org()
     if config is not None:
         loaded = load_config_file(config, org)

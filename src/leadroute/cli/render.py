@@ -135,6 +135,43 @@ def decision(
                     str(cand.get("open", "")),
                 )
             console.print(table)
+    if record.get("missing"):
+        console.print(f"  missing (minimal viable lead): {', '.join(record['missing'])}")
+    quality(console, record.get("data_quality") or {})
     timings = record.get("timings") or {}
     if timings:
         console.print("  timings: " + ", ".join(f"{k}={v}" for k, v in timings.items()))
+
+
+def quality(console: Console, data: dict[str, Any]) -> None:
+    """The data-quality part of a record: cleaning, duplicate, account match, enrichment."""
+    if not data:
+        return
+    console.print("  data quality:")
+    for flag in data.get("flags", []):
+        console.print(f"    [yellow]flag[/] {flag.get('code')}: {flag.get('message')}")
+    changes = data.get("changes") or {}
+    shown = {k: v for k, v in changes.items() if v[0] not in (None, "")}
+    if shown:
+        text = "; ".join(f"{k} {v[0]!r} → {v[1]!r}" for k, v in shown.items())
+        console.print(f"    cleaned: {text}")
+    if data.get("duplicate"):
+        dup = data["duplicate"]
+        console.print(f"    duplicate of {dup.get('lead_id')} ({dup.get('reason')})")
+    match = data.get("account_match") or {}
+    if match:
+        console.print(
+            f"    account match: {match.get('reason')} (confidence {match.get('confidence')})"
+        )
+        for cand in (match.get("candidates") or [])[1:]:
+            console.print(
+                f"      also considered {cand.get('name')} ({cand.get('account_id')}): "
+                f"{cand.get('method')} {cand.get('score')}"
+            )
+    enrichment = data.get("enrichment") or {}
+    for name, prov in (enrichment.get("provenance") or {}).items():
+        value = (enrichment.get("fields") or {}).get(name)
+        console.print(
+            f"    enriched {name}={value!r} from {prov.get('provider')} "
+            f"(confidence {prov.get('confidence')}, cached {prov.get('cached')})"
+        )

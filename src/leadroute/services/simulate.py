@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from leadroute.adapters.memory import MemoryRoutingState
+from leadroute.domain.account_match import AccountIndex
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision
 from leadroute.domain.engine import Router, sticky_key
 from leadroute.domain.lead import Lead
-from leadroute.domain.matching import match_account
+from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Org
 
 
@@ -36,10 +37,20 @@ def simulate(
     """Route `leads` in order against fresh in-memory state; `now` gives each lead's time."""
     router = Router(config, org)
     state = MemoryRoutingState(org)
+    accounts = AccountIndex(org.accounts.values())
+    normalizer = Normalizer() if config.cleaning.normalize else None
     result = Simulation()
     fallback = config.nodes[-1].id
     for lead in leads:
-        account = match_account(lead.fields, org)
+        if normalizer is not None:
+            lead = Lead(
+                lead.id,
+                normalizer.normalize(lead.fields).fields,
+                lead.source,
+                lead.channel,
+                lead.received_at,
+            )
+        account = accounts.match(lead.fields).account
         data = router.context(lead, account)
         decision = router.route(lead, now=now(lead), state=state, account=account, data=data)
         state.apply(decision, sticky_key(data))
