@@ -483,7 +483,8 @@ class Normalizer:
         text = _text(raw)
         if text is not None:
             lowered = text.lower()
-            zone = self._zones.get(lowered) or ZONE_ALIASES.get(lowered)
+            # "EST" is also a fixed-offset tz name, but people writing it mean US Eastern
+            zone = ZONE_ALIASES.get(lowered) or self._zones.get(lowered)
             if zone:
                 out["timezone"] = zone
             else:
