@@ -20,6 +20,7 @@ from leadroute.adapters.leadfile import ColumnMapping, batch_id_for, load_mappin
 from leadroute.adapters.orgfile import OrgFileError, load_org
 from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
+from leadroute.domain.config import RoutingConfig
 from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.schema import config_schema
 from leadroute.reference import config_reference
@@ -90,6 +91,22 @@ def _print_problems(loaded: LoadedConfig) -> None:
     for problem in loaded.problems:
         style = "red" if problem.severity == "error" else "yellow"
         errors.print(f"[{style}]{problem}[/]", highlight=False)
+
+
+def _activate(store: Store, path: Path, org: Org, if_invalid: str) -> tuple[RoutingConfig, int]:
+    """Validate a config file against the org, store it as a version and make it active."""
+    loaded = load_config_file(path, org)
+    _print_problems(loaded)
+    if not loaded.ok or loaded.config is None:
+        raise _fail(f"{path}: invalid; {if_invalid}")
+    seq = store.save_config(
+        content_hash=loaded.config.content_hash,
+        name=loaded.config.name,
+        document=loaded.document,
+        source=loaded.source,
+        activate=True,
+    )
+    return loaded.config, seq
 
 
 @contextmanager
@@ -186,18 +203,8 @@ def route(
     service = RoutingService(store, chunk_size=get_settings().chunk_size, base_dir=base_dir)
     org = store.load_org()
     if config is not None:
-        loaded = load_config_file(config, org)
-        _print_problems(loaded)
-        if not loaded.ok or loaded.config is None:
-            raise _fail(f"{config}: invalid; nothing was routed")
-        seq = store.save_config(
-            content_hash=loaded.config.content_hash,
-            name=loaded.config.name,
-            document=loaded.document,
-            source=loaded.source,
-            activate=True,
-        )
-        service.use(loaded.config, seq, org)
+        routing, seq = _activate(store, config, org, "nothing was routed")
+        service.use(routing, seq, org)
     else:
         try:
             service.use_active()
@@ -537,20 +544,8 @@ def config_list(db: DbOption = None) -> None:
 def config_activate(file: Path, db: DbOption = None) -> None:
     """Validate a config against the stored org and make it the active version."""
     store = _store(db)
-    loaded = load_config_file(file, store.load_org())
-    _print_problems(loaded)
-    if not loaded.ok or loaded.config is None:
-        raise _fail(f"{file}: invalid; the active config is unchanged")
-    seq = store.save_config(
-        content_hash=loaded.config.content_hash,
-        name=loaded.config.name,
-        document=loaded.document,
-        source=loaded.source,
-        activate=True,
-    )
-    console.print(
-        f"activated {loaded.config.name} as version #{seq} (hash {loaded.config.content_hash})"
-    )
+    routing, seq = _activate(store, file, store.load_org(), "the active config is unchanged")
+    console.print(f"activated {routing.name} as version #{seq} (hash {routing.content_hash})")
 
 
 @config_app.command("show")

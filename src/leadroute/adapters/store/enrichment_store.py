@@ -7,13 +7,11 @@ database never exceed it together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 
 from leadroute.adapters.store.enrichment_tables import enrichment_cache, provider_calls
 from leadroute.adapters.store.sql import Store
@@ -28,6 +26,7 @@ class EnrichmentStore:
     """The enrichment cache and call counters, on the store's engine (SQLite or PostgreSQL)."""
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.engine = store.engine
         self.dialect = store.dialect
 
@@ -47,27 +46,27 @@ class EnrichmentStore:
     def put(
         self, provider: str, key: str, fields: Mapping[str, Any], *, fetched_at: datetime
     ) -> None:
-        stmt = self._insert(enrichment_cache).values(
+        stmt = self.store.insert(enrichment_cache).values(
             provider=provider, key=key, fields=dict(fields), fetched_at=fetched_at
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["provider", "key"],
             set_={"fields": stmt.excluded.fields, "fetched_at": stmt.excluded.fetched_at},
         )
-        with self._write() as conn:
+        with self.store.write() as conn:
             conn.execute(stmt)
 
     def take_call(self, provider: str, day: str, *, cap: int | None) -> bool:
         """Count one call of `provider` on `day` unless `cap` were counted; False when at cap."""
         if cap is not None and cap <= 0:
             return False
-        stmt = self._insert(provider_calls).values(provider=provider, day=day, count=1)
+        stmt = self.store.insert(provider_calls).values(provider=provider, day=day, count=1)
         stmt = stmt.on_conflict_do_update(
             index_elements=["provider", "day"],
             set_={"count": provider_calls.c.count + 1},
             where=(provider_calls.c.count < cap) if cap is not None else None,
         ).returning(provider_calls.c.count)
-        with self._write() as conn:
+        with self.store.write() as conn:
             return conn.execute(stmt).first() is not None
 
     def calls(self, provider: str, day: str) -> int:
@@ -79,21 +78,10 @@ class EnrichmentStore:
 
     def purge(self, *, fetched_before: datetime, days_before: str | None = None) -> int:
         """Delete cache entries fetched before a moment (and counters of days before a day)."""
-        with self._write() as conn:
+        with self.store.write() as conn:
             removed = conn.execute(
                 delete(enrichment_cache).where(enrichment_cache.c.fetched_at < fetched_before)
             ).rowcount
             if days_before is not None:
                 conn.execute(delete(provider_calls).where(provider_calls.c.day < days_before))
         return int(removed or 0)
-
-    def _insert(self, table: Any) -> Any:
-        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A write transaction (on SQLite, BEGIN IMMEDIATE through the store's engine hook)."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(leadroute_write=True)
-            with conn.begin():
-                yield conn

@@ -109,7 +109,7 @@ class Store:
         cfg.set_main_option(
             "script_location", str(resources.files("leadroute").joinpath("migrations"))
         )
-        with self._write() as conn:
+        with self.write() as conn:
             if self.dialect == "postgresql":
                 # Processes starting together on an empty database migrate one at a time.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7412019)")
@@ -124,11 +124,11 @@ class Store:
     def save_org(self, org: Org, *, replace: bool = False) -> None:
         """Upsert every rep, team, territory, segment and account of `org`."""
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             if replace:
                 for table in (t.reps, t.teams, t.territories, t.segments, t.accounts):
                     conn.execute(table.delete())
-            self._upsert(
+            self.upsert(
                 conn,
                 t.reps,
                 [
@@ -147,8 +147,8 @@ class Store:
                 (t.territories, [orgfile.territory_to_doc(x) for x in org.territories.values()]),
                 (t.segments, [orgfile.segment_to_doc(x) for x in org.segments.values()]),
             ):
-                self._upsert(conn, table, [{"id": d["id"], "doc": d} for d in docs], ["id"])
-            self._upsert(
+                self.upsert(conn, table, [{"id": d["id"], "doc": d} for d in docs], ["id"])
+            self.upsert(
                 conn,
                 t.accounts,
                 [
@@ -190,7 +190,7 @@ class Store:
             )
 
     def set_rep_status(self, rep_id: str, status: RepStatus) -> bool:
-        with self._write() as conn:
+        with self.write() as conn:
             doc = conn.scalar(select(t.reps.c.doc).where(t.reps.c.id == rep_id))
             if doc is None:
                 return False
@@ -214,7 +214,7 @@ class Store:
         activate: bool = False,
     ) -> int:
         """Store a config version once per content hash; return its sequence number."""
-        with self._write() as conn:
+        with self.write() as conn:
             seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.hash == content_hash))
             if seq is None:
                 inserted = conn.execute(
@@ -289,7 +289,7 @@ class Store:
         if not leads:
             return set()
         ids = [lead.id for lead in leads]
-        with self._write() as conn:
+        with self.write() as conn:
             existing = set(conn.scalars(select(t.leads.c.id).where(t.leads.c.id.in_(ids))))
             now = _now()
             fresh = [
@@ -308,7 +308,7 @@ class Store:
                 if lead.id not in existing
             ]
             if fresh:
-                conn.execute(self._insert(t.leads).on_conflict_do_nothing(), fresh)
+                conn.execute(self.insert(t.leads).on_conflict_do_nothing(), fresh)
         return existing
 
     def add_rejections(
@@ -321,9 +321,9 @@ class Store:
         if not items:
             return
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
-                self._insert(t.leads).on_conflict_do_nothing(),
+                self.insert(t.leads).on_conflict_do_nothing(),
                 [
                     {
                         "id": lead_id,
@@ -412,7 +412,7 @@ class Store:
 
     def close_lead(self, lead_id: str, status: str) -> bool:
         """Move a routed lead to a worked status and take it off its owner's open count."""
-        with self._write() as conn:
+        with self.write() as conn:
             query = select(t.leads.c.owner_id).where(
                 t.leads.c.id == lead_id, t.leads.c.status == Outcome.ROUTED.value
             )
@@ -479,7 +479,7 @@ class Store:
         self, org: Org, pool_ids: Iterable[str], config_seq: int | None
     ) -> Iterator[RoutingSession]:
         """A transaction holding the pools' locks; commits every recorded decision at exit."""
-        with self._write() as conn:
+        with self.write() as conn:
             session = RoutingSession(self, conn, org, sorted(set(pool_ids)), config_seq)
             yield session
             session.flush()
@@ -487,22 +487,22 @@ class Store:
     # -- helpers ---------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def write(self) -> Iterator[Connection]:
         """A write transaction (on SQLite it takes the write lock at once: BEGIN IMMEDIATE)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(leadroute_write=True)
             with conn.begin():
                 yield conn
 
-    def _insert(self, table: Any) -> Any:
+    def insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
 
-    def _upsert(
+    def upsert(
         self, conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]
     ) -> None:
         if not rows:
             return
-        stmt = self._insert(table)
+        stmt = self.insert(table)
         columns = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=columns), rows)
 
@@ -518,7 +518,7 @@ class RoutingSession:
         self._pools: dict[str, PoolState] = {}
         if pool_ids:
             conn.execute(
-                store._insert(t.pool_state).on_conflict_do_nothing(),
+                store.insert(t.pool_state).on_conflict_do_nothing(),
                 [
                     {
                         "pool_id": p,
@@ -798,10 +798,10 @@ class RoutingSession:
                 }
                 for p in sorted(self._dirty_pools)
             ]
-            store._upsert(conn, t.pool_state, rows, ["pool_id"])
+            store.upsert(conn, t.pool_state, rows, ["pool_id"])
             self._dirty_pools = set()
         if self._counter_delta:
-            stmt = store._insert(t.rep_counters)
+            stmt = store.insert(t.rep_counters)
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["rep_id", "period"],
@@ -814,7 +814,7 @@ class RoutingSession:
             )
             self._counter_delta = {}
         if self._sticky_new:
-            store._upsert(
+            store.upsert(
                 conn,
                 t.sticky,
                 [
