@@ -1,39 +1,39 @@
 """Lead-to-account matching at scale: by domain first, then by company name.
 
-`AccountIndex(accounts)` indexes accounts once; `index.match(fields)` takes a lead's normalised
-fields (`email`, `email_domain`, `free_email`, `domain`, `website`, `company`, `company_key`)
-and returns an `AccountMatch`: the chosen account (or None), a confidence, how it matched, the
-best few candidates and a reason in plain words. Pure: no I/O, no clock.
+`AccountIndex(accounts)` indexes the accounts once; `index.match(fields)` takes one lead's
+normalised fields (`email`, `email_domain`, `free_email`, `domain`, `website`, `company`,
+`company_key`) and returns an `AccountMatch`: the account (or None), a confidence, how it
+matched, the best few candidates and the reason in plain words. Pure: no I/O, no clock.
 
-Evidence, strongest first:
-1. Domain. The lead's website host, `domain` field and (unless it is a free-mail address) email
-   domain are reduced to the registrable domain ("https://www.EU.Acme.co.uk/x" -> "acme.co.uk")
-   and looked up among the accounts' registrable domains. Accounts that list a free-mail domain
-   (bad data) are not indexed by it, so they never capture every gmail.com lead.
-2. Company name. The exact `company_key` first (score 1.0), then a fuzzy comparison
-   (`rapidfuzz.fuzz.token_sort_ratio`) against a small blocked candidate set: accounts whose key
-   holds one of the lead's distinctive tokens, or a token within one or two edits of it. Typo
-   neighbours are found by scanning only the vocabulary tokens that share the first or last three
-   letters, so the work per lead stays flat at a million accounts.
+1. Domain. The lead's website host, `domain` and email domain (not a free-mail one: the lead's
+   `free_email`, else `matching.FREE_MAIL`) are reduced to registrable domains
+   ("https://www.EU.Acme.co.uk/x" -> "acme.co.uk") and looked up among the accounts', which
+   may be written in any form. Accounts listing a free-mail domain (bad data) are not indexed
+   by it. Website or `domain`: confidence 0.99; email domain: 0.95.
+2. Company name, when no domain matched. The exact `company_key` (score 1.0, confidence 0.9),
+   else a fuzzy match (confidence 0.9 x score) against a blocked candidate set: the accounts
+   whose key holds one of the lead's distinctive words, or a word one or two typos from it
+   (`_near_words`). A million accounts cost the same per lead as a thousand. The score
+   (`_name_score`) is the best of rapidfuzz's `ratio` and `token_sort_ratio` and a typing-slip
+   score (1 - 0.05 per slip, `_slips`). Below `name_threshold` nothing matches, but the
+   candidates are listed; so too when two different names are equally close (ambiguous).
 
-Generic-name guard. A token is generic when it is a common business word (`GENERIC_WORDS`:
-"consulting", "solutions", "global", ...) or appears in more than max(100, 0.1% of the accounts)
-account names (a document-frequency cut, the same one that caps a block). Generic tokens never
-form a block, so a fuzzy match always shares a distinctive token; a key made only of generic
-words ("Global Consulting Solutions") never matches by name at all, exact or not; fuzzy
-matching also needs at least `MIN_FUZZY_CHARS` letters. Such leads match by domain only.
+Generic-name guard: a word is generic when it is a common business word (`GENERIC_WORDS`:
+"consulting", "solutions", "global", ...) or appears in more than max(100, 0.2% of) the
+account names. Generic words never select candidates, so a fuzzy match always shares a
+distinctive word (up to typos); a name of generic words only ("Global Consulting Group")
+never matches by name, not even exactly; keys of under MIN_FUZZY_CHARS letters match only
+exactly; and names differing in a generic word ("Flintrise Learning", "Flintrise Lending")
+score lower (GENERIC_MISMATCH). Such leads match by domain.
 
-Domain conflict. When the lead has a corporate domain and a name candidate's account has a domain
-with a different label ("zentara.com" vs "zentora.de" differ; "acme.com" vs "acme.de" agree),
-the name score is multiplied by `CONFLICT_PENALTY`: a near name from another company's domain is
-weak evidence.
+Domain conflict: when the lead has a corporate domain that matched nothing and a name
+candidate's account has a domain with another label ("zentara.com" vs "zentora.de"; but
+"acme.com" and "acme.de" agree), the name score is multiplied by CONFLICT_PENALTY (0.85, below
+the default threshold): a similar name on another company's domain is another company.
 
-Ranking among candidates of equal score: company name agreeing with the lead (for accounts sharing
-a domain), then the exact host ("eu.acme.com"), then status customer > open opportunity >
-prospect, most contacts, most recent activity, lowest id.
-
-Confidence: website or domain 0.99, email domain 0.95, company name 0.9 x score (0.9 when exact);
-a fuzzy score below `name_threshold` matches nothing, but the candidates are still listed.
+Equally good candidates (several accounts on a domain, duplicate names): the one whose name
+agrees with the lead's company, then the one on the exact host ("eu.acme.com"), then status
+customer > open opportunity > prospect, most contacts, most recent activity, lowest id.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ from rapidfuzz.distance import OSA, Levenshtein
 from leadroute.domain.matching import FREE_MAIL
 from leadroute.domain.org import Account, AccountStatus
 
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 DOMAIN_SCORES: Mapping[str, float] = {"website": 0.99, "domain": 0.99, "email_domain": 0.95}
 NAME_CONFIDENCE = 0.9
 CONFLICT_PENALTY = 0.85
@@ -64,14 +69,20 @@ MAX_CANDIDATES = 5
 MIN_EXACT_CHARS = 2
 MIN_FUZZY_CHARS = 5
 GENERIC_MIN_DF = 100
-GENERIC_SHARE = 0.001
-MAX_BLOCK = 2000
+GENERIC_SHARE = 0.002
+MAX_BLOCK = 2000  # accounts one token of a lead's company name may bring for comparison
+SCAN_LIMIT = 300  # above this, several tokens' accounts are narrowed to those sharing two
+BUCKET_SIZE = 400  # typo buckets bigger than this are split
+MIN_NEAR_CHARS = 4  # shorter tokens ("ibm") are looked up as typed, without typo neighbours
 LIST_CUTOFF = 70.0  # rapidfuzz ratios (0-100) below this are not even listed as candidates
 TYPO_COST = 0.05
-MIN_TYPO_CHARS = (5, 8)  # letters a key needs for one, two typos to count as typos
+AMBIGUITY_MARGIN = 0.02
+GENERIC_MISMATCH = 0.9
+MIN_TYPO_CHARS = (6, 9)  # letters a key needs for one, two typos to count as typos
 
 GENERIC_WORDS = frozenset(
-    """
+    _words(
+        """
     and of for de la le les der die das et y e del
     group groups holding holdings international intl global worldwide world national
     company companies corp enterprise enterprises industries industry associates partners
@@ -82,7 +93,8 @@ GENERIC_WORDS = frozenset(
     designs creative energy trading commerce products product business consult agency
     america american europe european asia pacific usa north south east west central united
     first new general best top pro one plus online web net inc
-    """.split()
+    """
+    )
 )
 
 _PUNCT = re.compile(r"[\W_]+")
@@ -187,9 +199,21 @@ def _label(domain: str) -> str:
     return domain.split(".", 1)[0].replace("-", "")
 
 
-def _frame(token: str, size: int) -> str:
-    """A typo bucket: first and last letter and a length ("plunby" -> "py6")."""
-    return f"{token[0]}{token[-1]}{size}"
+def _affix_size(size: int) -> int:
+    """Letters in a typo bucket's affix for tokens of `size` letters: at most half of them."""
+    return min(4, max(1, (size - 1) // 2))
+
+
+def _bucket(kind: str, token: str, size: int, extra: int = 0) -> str:
+    """The typo bucket of tokens of `size` letters by their first (h) or last (t) letters.
+
+    A bucket too big to scan is split by `extra` more letters: a longer head, or a tail with
+    the first letters (typos seldom hit those, and a typo in the middle spares a tail).
+    """
+    letters = _affix_size(size)
+    if kind == "h":
+        return f"h{size}:{token[: letters + extra]}"
+    return f"t{size}:{token[-letters:]}:{token[:extra]}"
 
 
 def _labels_agree(label: str, others: Iterable[str]) -> bool:
@@ -208,31 +232,52 @@ def _is_free(domain: str) -> bool:
 # --- name similarity ----------------------------------------------------------------------
 
 
-def _similar(key: str, choices: Mapping[int, str]) -> list[tuple[int, float]]:
-    """(choice, score 0..1) for the choices similar to `key`, at least LIST_CUTOFF.
+_KEYBOARD = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 
-    The score is the best of rapidfuzz's `ratio` and `token_sort_ratio` (shared characters, in
-    order or with the words sorted) and a keystroke score, 1 - TYPO_COST per edit (Damerau,
-    optimal string alignment), for keys long enough that one slip (MIN_TYPO_CHARS[0] letters)
-    or two (MIN_TYPO_CHARS[1]) still leave them distinctive: the ratios punish a slip in a
-    short name hard ("dordpoifu" vs "dordpoify": 0.89).
+
+def _keyboard_neighbours() -> dict[str, frozenset[str]]:
+    """Keys next to each key on a QWERTY keyboard, in its row and the rows above and below."""
+    where = {c: (r, i) for r, row in enumerate(_KEYBOARD) for i, c in enumerate(row)}
+    near: dict[str, frozenset[str]] = {}
+    for c, (r, i) in where.items():
+        spots = ((r, i - 1), (r, i + 1), (r - 1, i), (r - 1, i + 1), (r + 1, i - 1), (r + 1, i))
+        near[c] = frozenset(
+            _KEYBOARD[y][x]
+            for y, x in spots
+            if 0 <= y < len(_KEYBOARD) and 0 <= x < len(_KEYBOARD[y])
+        )
+    return near
+
+
+_NEIGHBOUR_KEYS = _keyboard_neighbours()
+
+
+def _slips(a: str, b: str) -> int | None:
+    """How many typing slips turn `a` into `b` (1 or 2), or None if not explained by slips.
+
+    A slip is a letter dropped, added or swapped with the next one, or a key hit next to the
+    right one; a substitution between keys far apart ("jeltdroix" vs "jentdroix") or of a
+    word's first letter (people rarely mistype that) points to a different name instead.
+    Keys need MIN_TYPO_CHARS letters for one slip, or two, to count.
     """
-    best: dict[int, float] = {}
-    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-        for _, score, i in process.extract(
-            key, choices, scorer=scorer, score_cutoff=LIST_CUTOFF, limit=None
-        ):
-            best[i] = max(score / 100, best.get(i, 0.0))
-    letters = len(key) - key.count(" ")
-    if letters >= MIN_TYPO_CHARS[0]:
-        most = 2 if letters >= MIN_TYPO_CHARS[1] else 1
-        for _, edits, i in process.extract(
-            key, choices, scorer=OSA.distance, score_cutoff=most, limit=None
-        ):
-            other = choices[i]
-            if edits and len(other) - other.count(" ") >= MIN_TYPO_CHARS[edits - 1]:
-                best[i] = max(1 - TYPO_COST * edits, best.get(i, 0.0))
-    return list(best.items())
+    edits = OSA.distance(a, b, score_cutoff=2)
+    if edits == 0 or edits > 2:
+        return None
+    if min(len(a) - a.count(" "), len(b) - b.count(" ")) < MIN_TYPO_CHARS[edits - 1]:
+        return None
+    for op in Levenshtein.editops(a, b):
+        if op.tag != "replace":
+            continue
+        i, j = op.src_pos, op.dest_pos
+        first = i == 0 or a[i - 1] == " "
+        if b[j] in _NEIGHBOUR_KEYS.get(a[i], ()) and not first:
+            continue
+        swapped = (i + 1 < len(a) and j + 1 < len(b) and a[i] == b[j + 1] and a[i + 1] == b[j]) or (
+            i > 0 and j > 0 and a[i] == b[j - 1] and a[i - 1] == b[j]
+        )
+        if not swapped:
+            return None
+    return edits
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -372,9 +417,9 @@ class AccountIndex:
         self._by_domain: dict[str, Posting] = {}
         self._by_key: dict[str, Posting] = {}
         self._postings: dict[str, Posting] = {}
-        self._heads: dict[str, list[str]] = {}
-        self._tails: dict[str, list[str]] = {}
-        self._frames: dict[str, list[str]] = {}
+        self._near: dict[str, list[str]] = {}
+        self._split: set[str] = set()
+        self._common: set[str] = set()
         self._generic_df = max(GENERIC_MIN_DF, int(len(self._accounts) * GENERIC_SHARE))
         self._build()
 
@@ -382,14 +427,14 @@ class AccountIndex:
         return len(self._accounts)
 
     def _build(self) -> None:
-        df: Counter[str] = Counter()
+        counts: Counter[str] = Counter()
         for i, account in enumerate(self._accounts):
             self._by_id.setdefault(account.id, i)
             key = company_key(account.name)
             self._keys.append(key)
             if key:
                 _add(self._by_key, key, i)
-                df.update(set(key.split()))
+                counts.update(set(key.split()))
             host = host_of(account.domain)
             domain = _registrable(host) if host else None
             if domain is not None and (_is_free(domain) or _is_free(host or "")):
@@ -398,15 +443,29 @@ class AccountIndex:
             self._domains.append(domain)
             if domain is not None:
                 _add(self._by_domain, domain, i)
-        self._df = df
+        self._common = {word for word, n in counts.items() if n > self._generic_df}
+        del counts
         for i, key in enumerate(self._keys):
             for token in set(key.split()):
                 if self._blockable(token):
                     _add(self._postings, token, i)
+        pending: dict[tuple[str, int, int], list[str]] = {}
         for token in self._postings:
-            self._heads.setdefault(token[:3], []).append(token)
-            self._tails.setdefault(token[-3:], []).append(token)
-            self._frames.setdefault(_frame(token, len(token)), []).append(token)
+            for kind in "ht":
+                name = _bucket(kind, token, len(token))
+                pending.setdefault((name, len(token), 0), []).append(token)
+        work = [(kind, tokens) for kind, tokens in pending.items()]
+        while work:
+            (name, size, extra), tokens = work.pop()
+            if len(tokens) <= BUCKET_SIZE or extra >= _affix_size(size):
+                self._near[name] = tokens
+                continue
+            self._split.add(name)  # too big to scan: split by one more letter
+            finer: dict[tuple[str, int, int], list[str]] = {}
+            for token in tokens:
+                finer_name = _bucket(name[0], token, size, extra + 1)
+                finer.setdefault((finer_name, size, extra + 1), []).append(token)
+            work.extend(finer.items())
 
     # --- hierarchy ----------------------------------------------------------------------------
 
@@ -461,7 +520,7 @@ class AccountIndex:
             for key in keys:
                 if key == account_key:
                     hit.name_level = 2
-                elif dict(_similar(key, {0: account_key})).get(0, 0.0) >= self.name_threshold:
+                elif self._name_score(key, account_key) >= self.name_threshold:
                     hit.name_level = max(hit.name_level, 1)
 
     def _by_name(self, key: str, lead_labels: set[str]) -> list[_Found]:
@@ -472,7 +531,7 @@ class AccountIndex:
             hits = [_Found(i, 1.0, "name_exact", 2) for i in exact]
         elif len(key.replace(" ", "")) >= MIN_FUZZY_CHARS:
             choices = {i: self._keys[i] for i in self._block(key)}
-            hits = [_Found(i, score, "name_fuzzy") for i, score in _similar(key, choices)]
+            hits = [_Found(i, score, "name_fuzzy") for i, score in self._similar(key, choices)]
         else:
             return []
         if lead_labels:
@@ -482,8 +541,45 @@ class AccountIndex:
                     hit.score *= CONFLICT_PENALTY
         return hits
 
+    def _similar(self, key: str, choices: Mapping[int, str]) -> list[tuple[int, float]]:
+        """(choice, score) for the choices near `key`: rapidfuzz finds them, _name_score scores."""
+        near: set[int] = set()
+        # Up to two slips in a key of MIN_TYPO_CHARS[1] letters keep `ratio` above LIST_CUTOFF.
+        scorers = (fuzz.ratio, fuzz.token_sort_ratio) if " " in key else (fuzz.ratio,)
+        for scorer in scorers:
+            found = process.extract(
+                key, choices, scorer=scorer, score_cutoff=LIST_CUTOFF, limit=None
+            )
+            near.update(i for _, _, i in found)
+        return [(i, self._name_score(key, choices[i])) for i in near]
+
+    def _name_score(self, key: str, other: str) -> float:
+        """How alike two company keys are, 0..1.
+
+        The best of (a) rapidfuzz `ratio` and `token_sort_ratio` once the generic words both
+        keys share are set aside ("farlight recruiting" vs "bearlight recruiting" compares
+        "farlight" with "bearlight"), times GENERIC_MISMATCH if one key has a generic word the
+        other lacks, and (b) 1 - TYPO_COST per typing slip when one or two slips explain the
+        difference (see `_slips`): the ratios punish a slip in a short name hard ("dordpoifu"
+        vs "dordpoify": 0.89).
+        """
+        if key == other:
+            return 1.0
+        mine, theirs = key.split(), other.split()
+        shared = {t for t in mine if t in theirs and self._generic(t)}
+        left = [t for t in mine if t not in shared]
+        right = [t for t in theirs if t not in shared]
+        a, b = (" ".join(left), " ".join(right)) if shared and left and right else (key, other)
+        score = max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100
+        if any(self._generic(t) for t in left if t not in theirs) or any(
+            self._generic(t) for t in right if t not in mine
+        ):
+            score *= GENERIC_MISMATCH  # "flintrise learning" is not "flintrise lending"
+        slips = _slips(key, other)
+        return score if slips is None else max(score, 1 - TYPO_COST * slips)
+
     def _generic(self, token: str) -> bool:
-        return token in GENERIC_WORDS or self._df.get(token, 0) > self._generic_df
+        return token in GENERIC_WORDS or token in self._common
 
     def _blockable(self, token: str) -> bool:
         return len(token) >= 3 and not self._generic(token)
@@ -494,42 +590,69 @@ class AccountIndex:
         return any(token not in GENERIC_WORDS for token in key.split())
 
     def _block(self, key: str) -> set[int]:
-        """Accounts sharing a distinctive token of `key`, up to two typos apart, capped.
+        """Accounts sharing a distinctive token of `key`, or one a typo or two away.
 
-        Typo neighbours come from three buckets of the vocabulary: tokens with the same first
-        three letters, the same last three, or the same first and last letter and a length
-        within two. One typo always leaves one of them intact (tokens of four letters or more).
+        When that is more than SCAN_LIMIT accounts and the key has several distinctive tokens,
+        a token's accounts are kept if they are few, else only those sharing another of the
+        tokens ("sutton and nilsson events" need not be compared with every Sutton); if that
+        leaves none, the biggest token's accounts (the other token may be mistyped). One token
+        brings at most MAX_BLOCK accounts, its own first, then its typo neighbours'.
         """
-        postings: list[Posting] = []
+        groups: list[set[int]] = []
         for token in set(key.split()):
             if not self._blockable(token):
                 continue
-            similar = {token}
-            max_edits = 1 if len(token) <= 5 else 2
-            buckets = [self._heads.get(token[:3]), self._tails.get(token[-3:])]
-            size = len(token)
-            buckets += [self._frames.get(_frame(token, n)) for n in range(size - 2, size + 3)]
-            for bucket in buckets:
+            group = set(_items(self._postings.get(token)))
+            near = [self._postings[t] for t in self._near_words(token) if t in self._postings]
+            near.sort(key=lambda p: 1 if isinstance(p, int) else len(p))
+            for posting in near:
+                if isinstance(posting, int):
+                    group.add(posting)
+                elif len(group) + len(posting) <= MAX_BLOCK:
+                    group.update(posting)
+            if group:
+                groups.append(group)
+        if len(groups) <= 1:
+            return groups[0] if groups else set()
+        block = set().union(*groups)
+        if len(block) <= SCAN_LIMIT:
+            return block
+        narrow: set[int] = set()
+        for i, group in enumerate(groups):
+            if len(group) <= SCAN_LIMIT // len(groups):
+                narrow |= group
+            for other in groups[i + 1 :]:
+                narrow |= group & other
+        return narrow or max(groups, key=len)
+
+    def _near_words(self, token: str) -> set[str]:
+        """Indexed tokens within one edit (tokens of up to 5 letters) or two of `token`.
+
+        Tokens are bucketed by length and by their first or last letters, fewer than half of
+        them, so one typo (even two letters swapped in the middle) leaves one of the two
+        affixes intact. A bucket bigger than BUCKET_SIZE is split (see `_bucket`). Only buckets
+        of lengths within the allowed edits are scanned (with rapidfuzz), so the cost stays
+        flat as the vocabulary grows.
+        """
+        similar = {token}
+        size = len(token)
+        if size < MIN_NEAR_CHARS:
+            return similar
+        most = 1 if size <= 5 else 2
+        for other in range(max(1, size - most), size + most + 1):
+            for kind in "ht":
+                extra = 0
+                name = _bucket(kind, token, other)
+                while name in self._split:
+                    extra += 1
+                    name = _bucket(kind, token, other, extra)
+                bucket = self._near.get(name)
                 if bucket:
                     hits = process.extract(
-                        token,
-                        bucket,
-                        scorer=Levenshtein.distance,
-                        score_cutoff=max_edits,
-                        limit=None,
+                        token, bucket, scorer=OSA.distance, score_cutoff=most, limit=None
                     )
                     similar.update(hit[0] for hit in hits)
-            postings.extend(p for t in similar if (p := self._postings.get(t)) is not None)
-        postings.sort(key=lambda p: 1 if isinstance(p, int) else len(p))
-        block: set[int] = set()
-        for posting in postings:
-            if isinstance(posting, int):
-                block.add(posting)
-            elif len(block) + len(posting) <= MAX_BLOCK:
-                block.update(posting)
-            if len(block) >= MAX_BLOCK:
-                break
-        return block
+        return similar
 
     def _tiebreak(self, index: int) -> tuple[int, int, float, str]:
         account = self._accounts[index]
@@ -558,6 +681,17 @@ class AccountIndex:
         best = ranked[0] if ranked else None
         if best is None or (best.method.startswith("name") and best.score < self.name_threshold):
             return AccountMatch(None, 0.0, "none", tuple(candidates), self._why_not(lead, best))
+        if best.method == "name_fuzzy":
+            rival = next(
+                (h for h in ranked[1:] if self._keys[h.index] != self._keys[best.index]), None
+            )
+            if rival is not None and rival.score > best.score - AMBIGUITY_MARGIN:
+                a, b = self._accounts[best.index], self._accounts[rival.index]
+                reason = (
+                    f"no account: company name {lead.company!r} is as close to {a.name} ({a.id}) "
+                    f"as to {b.name} ({b.id}) ({best.score:.2f})"
+                )
+                return AccountMatch(None, 0.0, "none", tuple(candidates), reason)
         account = self._accounts[best.index]
         if best.method in DOMAIN_SCORES:
             confidence = DOMAIN_SCORES[best.method]

@@ -4,31 +4,48 @@ Leads come in normalised (`leadroute.domain.normalize`): `email`, `email_domain`
 `domain`, `phone` (E.164), `first_name`, `last_name`, `company`, `company_key`, `country`.
 
 Finding a duplicate (`LeadIndex.find`), in this order:
-1. Same email. Compared without case, and without a "+tag" in the local part; at gmail.com and
-   googlemail.com (one mailbox) also without dots. "Ann.Lee+news@googlemail.com" is
-   "annlee@gmail.com". The first lead added with that email is the match, with score 1.0.
-2. Same person. Only leads sharing a blocking key with the incoming lead are compared:
-   its phone (last 9 digits), its email local part (no dots, no +tag), each of its name tokens
-   (a Soundex code, nicknames resolved) with its company key and with its company domain, and
-   its initials with its company domain. A key shared by more than `max_block` leads (a company
-   switchboard, "info@", a Soundex code at a very large company) says too little: the key is
-   dropped, stays dropped, and lookups skip it. A lookup therefore compares at most
-   `max_block` leads per key, whatever the index size.
-   Each candidate is scored: names by Jaro-Winkler over folded letters ("Müller" = "muller"),
-   in the given order or with first and last swapped, nicknames counting 0.95 ("Bob" and
-   "Robert"); company keys by edit-distance ratio; phone and domain equal or not. A candidate
-   can match only if the names agree (average >= 0.85, each >= 0.75) AND the phone is equal, the
-   domain is equal or the companies agree (>= 0.9). Score = 0.6 x name + 0.4 x that agreement,
-   plus 0.05 when both the phone and the company agree, minus 0.03 for a different phone and
-   0.05 for a different company (or 0.03 for a different domain). A lead missing a first or
-   last name matches only with an equal phone and only if that leaves one candidate. The best
-   candidate at or above the threshold is the match; ties go to the lead added first.
-   So the same name at another company is not a duplicate unless the phone is equal, and the
-   same name and phone with two free-mail addresses is.
+1. Same email. Compared without case and without a "+tag" in the local part; at gmail.com and
+   googlemail.com (one mailbox) also without dots: "Ann.Lee+news@googlemail.com" is
+   "annlee@gmail.com". The match is the first lead indexed with that email; score 1.0.
+2. Same person. Only leads sharing a blocking key with the incoming lead are scored. The keys:
+   the phone (last 9 digits); the email local part (no dots, "_", "-" or +tag); each name
+   token's Soundex code (nickname resolved: "Bob" is "Robert") with the company; both initials
+   with the company; both codes with the company's first six letters (a typo later in the
+   company name keeps this key). "The company" is both the company key and the name part of
+   the company domain ("acme" of acme.co.uk), so a lead that gives only a company name meets
+   one that gives only a work address. A key shared by more than `max_block` leads (a company
+   switchboard, "info@", a common name at a very large company) says little: it is dropped,
+   stays dropped, and lookups skip it. So a lookup scores at most 10 x `max_block` leads,
+   whatever the size of the index.
+
+   Scoring a candidate (names folded: no case, accents or punctuation, "Müller" = "muller"):
+   - name: each name token by the mean of Jaro-Winkler and edit similarity (1 - edits /
+     length, a swap of neighbouring letters being one edit), also tried with first and last
+     name swapped; a nickname of the other's name counts 0.95. Both tokens must reach 0.8; the
+     name score is their mean. A lead with no first name takes it from its email address when
+     the address spells it out around the last name ("ann.lee84@..."). A lead still missing a
+     first or last name scores 0.9 x its one name (which must reach 0.95), and matches only
+     with an equal phone, no other mailbox at the same company domain, and a single person
+     among the candidates that pass;
+   - company: company keys by edit similarity (one lead's company key against the other's
+     domain name if one gives no company); they agree at >= 0.9, or only when equal if the
+     two leads' company domains differ;
+   - phone: equal (last 9 digits) or not; domain: equal or not.
+   A candidate needs the name AND at least one of: equal phone, equal domain, agreeing
+   companies. Its score = 0.6 x name + 0.4 x the best of those (1.0 for phone or domain,
+   else the company similarity), + 0.05 when phone and company (or domain) both agree,
+   - 0.03 for different phones, - 0.05 for clearly different companies (< 0.6) or else 0.03 for
+   different domains, - 0.05 for two different mailboxes at the same company domain; then
+   clipped to [0, 1]. The best candidate at or above `threshold` (default 0.9) is the match;
+   a tie goes to the lead indexed (added or updated) first.
+   So the same name at another company is not a duplicate unless the phone is equal; two
+   free-mail leads with different addresses but the same name and phone are; relatives at one
+   company, sharing its phone and last name, are not.
 
 Merging two leads (`merge`), the survivor rule: the survivor is
 1. the most advanced lead by status: converted > contacted > routed = assigned > held > new >
-   unrouted (any other status, e.g. disqualified, ranks below unrouted); then
+   unrouted; disqualified (a rep worked it, then closed it) ranks with contacted, and any other
+   status below unrouted; then
 2. the most complete: more fields with a value (not None, blank, or an empty collection); then
 3. the most recent by `received_at` (a lead without one counts as oldest; naive times are UTC);
 4. and if all that ties, the lead passed as `survivor`.
@@ -43,7 +60,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -53,76 +70,34 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from leadroute.domain.matching import FREE_MAIL, domain_of
 
 GMAIL = frozenset({"gmail.com", "googlemail.com"})
-STATUS_ORDER: tuple[str, ...] = (
-    "converted",
-    "contacted",
-    "routed",
-    "assigned",
-    "held",
-    "new",
-    "unrouted",
-)
-_STATUS_RANK = {"converted": 6, "contacted": 5, "routed": 4, "assigned": 4, "held": 3}
-_STATUS_RANK |= {"new": 2, "unrouted": 1}
+# Most advanced first; "routed" and "assigned" rank alike, "disqualified" (worked by a rep and
+# closed) with "contacted".
+STATUS_ORDER = ("converted", "contacted", "routed", "assigned", "held", "new", "unrouted")
+_STATUS_RANK = {"converted": 6, "contacted": 5, "disqualified": 5, "routed": 4, "assigned": 4}
+_STATUS_RANK |= {"held": 3, "new": 2, "unrouted": 1}
 
-NAME_MIN = 0.80  # average of the two name tokens
 TOKEN_MIN = 0.80  # each name token
-COMPANY_AGREES = 0.85
+COMPANY_AGREES = 0.90  # at most one edit per ten letters
 _TOO_COMMON = -1
 
-# Common English nicknames and a few others: nickname -> formal name.
-_NICKNAMES: dict[str, str] = {
-    "bill": "william",
-    "billy": "william",
-    "will": "william",
-    "bob": "robert",
-    "bobby": "robert",
-    "rob": "robert",
-    "jim": "james",
-    "jimmy": "james",
-    "mike": "michael",
-    "rick": "richard",
-    "dick": "richard",
-    "joe": "joseph",
-    "tom": "thomas",
-    "liz": "elizabeth",
-    "beth": "elizabeth",
-    "maggie": "margaret",
-    "peggy": "margaret",
-    "jen": "jennifer",
-    "jenny": "jennifer",
-    "dan": "daniel",
-    "danny": "daniel",
-    "tony": "anthony",
-    "matt": "matthew",
-    "andy": "andrew",
-    "drew": "andrew",
-    "alex": "alexander",
-    "sasha": "alexander",
-    "nick": "nicholas",
-    "steve": "stephen",
-    "sam": "samuel",
-    "ben": "benjamin",
-    "dave": "david",
-    "chuck": "charles",
-    "charlie": "charles",
-    "kate": "katherine",
-    "katie": "katherine",
-    "kathi": "katharina",
-    "pepe": "jose",
-    "paco": "francisco",
-}
-# Letters NFKD does not take apart.
-_LETTERS = str.maketrans(
-    {
-        "ı": "i",  # noqa: RUF001
-        "ł": "l",
-        "ø": "o",
-        "đ": "d",
-        "ð": "d",
-        "þ": "th",
-    }
+
+def _by_nickname(table: str) -> dict[str, str]:
+    """'robert: bob rob; ...' -> {'bob': 'robert', 'rob': 'robert', ...}"""
+    pairs = (entry.split(":") for entry in table.split(";"))
+    return {nick: formal.strip() for formal, nicks in pairs for nick in nicks.split()}
+
+
+# Common nicknames, by formal name.
+_NICKNAMES = _by_nickname(
+    "william: bill billy will; robert: bob bobby rob; james: jim jimmy; michael: mike; "
+    "richard: rick dick; joseph: joe; thomas: tom; elizabeth: liz beth; margaret: maggie "
+    "peggy; jennifer: jen jenny; daniel: dan danny; anthony: tony; matthew: matt; andrew: "
+    "andy drew; alexander: alex sasha; nicholas: nick; stephen: steve; samuel: sam; "
+    "benjamin: ben; david: dave; charles: chuck charlie; katherine: kate katie; katharina: "
+    "kathi; jose: pepe; francisco: paco"
 )
+# Letters NFKD does not take apart.
+_LETTERS = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th"})  # noqa: RUF001
 _LETTERS |= str.maketrans({"æ": "ae", "œ": "oe", "ß": "ss"})
 _SOUNDEX = {
     c: d for d, letters in enumerate(("bfpv", "cgjkqsxz", "dt", "l", "mn", "r"), 1) for c in letters
@@ -191,16 +166,12 @@ class DuplicateMatch:
         }
 
 
-class _Entry(NamedTuple):
-    """What the index keeps of a lead: folded, interned, '' for missing."""
-
-    lead_id: str
-    first: str
-    last: str
-    company: str  # company key without blanks or punctuation
-    domain: str  # company domain; never a free-mail domain
-    phone: str  # last 9 digits
-    email: str  # email_key
+# What the index keeps of a lead, folded and interned, "" for missing: (lead id, first name,
+# last name, company key without blanks or punctuation, company domain (never a free-mail
+# one), phone (last 9 digits), email_key). A plain tuple of strings: the garbage collector
+# stops tracking it, so a full collection does not walk a million leads.
+_Entry = tuple[str, str, str, str, str, str, str]
+_FIRST, _LAST, _EMAIL = 1, 2, 6
 
 
 def _entry(lead_id: str, fields: Mapping[str, Any]) -> _Entry:
@@ -219,7 +190,7 @@ def _entry(lead_id: str, fields: Mapping[str, Any]) -> _Entry:
     if last and not first:
         first = _first_from_email(fields.get("email"), last)
     intern = sys.intern
-    return _Entry(
+    return (
         lead_id,
         intern(first),
         intern(last),
@@ -256,22 +227,22 @@ def _label(domain: str) -> str:
 
 def _keys(entry: _Entry) -> set[int]:
     """The entry's blocking keys (hashed; a collision only adds candidates)."""
+    _, first, last, company, domain, phone, email = entry
     keys: set[int] = set()
-    if entry.phone:
-        keys.add(hash(("p", entry.phone)))
-    local = entry.email.rpartition("@")[0].replace(".", "").replace("_", "").replace("-", "")
+    if phone:
+        keys.add(hash(("p", phone)))
+    local = email.rpartition("@")[0].replace(".", "").replace("_", "").replace("-", "")
     if len(local) >= 3:
         keys.add(hash(("l", local)))
-    orgs = {entry.company, _label(entry.domain)} - {""}
-    tokens = {entry.first, entry.last} - {""}
-    for token in tokens:
-        code = sound(nickname_root(token))
-        for org in orgs:
+    orgs = {company, _label(domain)} - {""}
+    tokens = sorted({first, last} - {""})
+    codes = sorted(sound(nickname_root(token)) for token in tokens)
+    for org in orgs:
+        for code in codes:
             keys.add(hash(("o", code, org)))
-    if len(tokens) == 2:
-        initials = "".join(sorted(t[0] for t in tokens))
-        for org in orgs:
-            keys.add(hash(("i", initials, org)))
+        if len(tokens) == 2:
+            keys.add(hash(("i", tokens[0][0], tokens[1][0], org)))
+            keys.add(hash(("n", *codes, org[:6])))  # survives a typo late in the company name
     return keys
 
 
@@ -292,14 +263,20 @@ def _edit_sim(a: str, b: str) -> float:
 
 def _name(q: _Entry, e: _Entry) -> tuple[float, bool, bool]:
     """Name agreement, whether it took swapping first and last, whether only part was there."""
-    if q.first and q.last and e.first and e.last:
-        straight = (_token_sim(q.first, e.first), _token_sim(q.last, e.last))
-        swapped = (_token_sim(q.first, e.last), _token_sim(q.last, e.first))
-        best = max(straight, swapped, key=sum)
-        if min(best) < TOKEN_MIN:
-            return 0.0, False, False
-        return sum(best) / 2, best is swapped and best != straight, False
-    q_parts, e_parts = [t for t in (q.first, q.last) if t], [t for t in (e.first, e.last) if t]
+    q_first, q_last, e_first, e_last = q[_FIRST], q[_LAST], e[_FIRST], e[_LAST]
+    if q_first and q_last and e_first and e_last:
+        best, swapped = 0.0, False
+        for turned, (first, last) in enumerate(((e_first, e_last), (e_last, e_first))):
+            one = _token_sim(q_first, first)
+            if one < TOKEN_MIN:  # the second token only if the first agrees
+                continue
+            two = _token_sim(q_last, last)
+            if two >= TOKEN_MIN and (one + two) / 2 > best:
+                best, swapped = (one + two) / 2, bool(turned)
+                if best == 1.0:
+                    break
+        return best, swapped, False
+    q_parts, e_parts = [t for t in (q_first, q_last) if t], [t for t in (e_first, e_last) if t]
     if not q_parts or not e_parts:
         return 0.0, False, True
     # One side gives a single name: it must equal one of the other side's names.
@@ -317,31 +294,41 @@ class _Scored(NamedTuple):
 def _org_sim(q: _Entry, e: _Entry) -> float:
     """Company agreement: the company keys compared, or if one lead has no company, its
     company's name against the other's domain ('acme' and 'acme.com'). -1 if nothing to compare."""
-    if q.company and e.company:
-        return 1.0 if q.company == e.company else _edit_sim(q.company, e.company)
-    if q.company and e.domain:
-        return _edit_sim(q.company, _label(e.domain))
-    if e.company and q.domain:
-        return _edit_sim(e.company, _label(q.domain))
+    q_company, q_domain, e_company, e_domain = q[3], q[4], e[3], e[4]
+    if q_company and e_company:
+        return 1.0 if q_company == e_company else _edit_sim(q_company, e_company)
+    if q_company and e_domain:
+        return _edit_sim(q_company, _label(e_domain))
+    if e_company and q_domain:
+        return _edit_sim(e_company, _label(q_domain))
     return -1.0
 
 
 def _score(q: _Entry, e: _Entry) -> _Scored | None:
     name, swapped, partial = _name(q, e)
-    if name < (NAME_MIN * 0.9 if partial else NAME_MIN):
+    if name <= 0:
         return None
     evidence = {"name": round(name, 3)}
     phone = domain = -1.0
-    if q.phone and e.phone:
-        phone = evidence["phone"] = 1.0 if q.phone == e.phone else 0.0
-    if q.domain and e.domain:
-        domain = evidence["domain"] = 1.0 if q.domain == e.domain else 0.0
+    _, _, _, _, q_domain, q_phone, q_email = q
+    _, _, _, _, e_domain, e_phone, e_email = e
+    if q_phone and e_phone:
+        phone = evidence["phone"] = 1.0 if q_phone == e_phone else 0.0
+    if q_domain and e_domain:
+        domain = evidence["domain"] = 1.0 if q_domain == e_domain else 0.0
     company = _org_sim(q, e)
     if company >= 0:
         evidence["company"] = round(company, 3)
-    org = max(domain, company if company >= COMPANY_AGREES else 0.0)
+    # Two different company domains leave room only for the very same company name.
+    company_agrees = company == 1.0 or (company >= COMPANY_AGREES and domain != 0.0)
+    org = max(domain, company if company_agrees else 0.0)
     agreement = max(org, phone)
-    if agreement <= 0:
+    other_mailbox = (
+        domain == 1.0
+        and q_email != e_email
+        and q_email.rpartition("@")[2] == q_domain == e_email.rpartition("@")[2]
+    )
+    if agreement <= 0 or (partial and (phone != 1.0 or other_mailbox)):
         return None
     score = 0.6 * name + 0.4 * agreement
     if phone == 1.0 and org > 0:
@@ -350,8 +337,10 @@ def _score(q: _Entry, e: _Entry) -> _Scored | None:
         score -= 0.03
     if 0 <= company < 0.6 and domain != 1.0:
         score -= 0.05
-    elif domain == 0.0 and company < COMPANY_AGREES:
+    elif domain == 0.0 and not company_agrees:
         score -= 0.03
+    if other_mailbox:
+        score -= 0.05
     return _Scored(min(1.0, max(0.0, score)), evidence, swapped, partial)
 
 
@@ -375,11 +364,18 @@ def _reason(lead_id: str, scored: _Scored) -> str:
     return f"same person: {', '.join(parts)}, as lead {lead_id}"
 
 
+# A block (or the leads of one email) is one slot, a tuple of slots, or _TOO_COMMON.
+Members = int | tuple[int, ...]
+
+
 class LeadIndex:
     """Existing leads, indexed to find the duplicates of an incoming lead quickly.
 
-    In memory; not safe for concurrent writers. `add` also replaces a lead already indexed
-    (e.g. after a merge); `remove` forgets one. See the module docstring for the rules.
+    In memory, about 750 bytes a lead; not safe for concurrent writers. `add` indexes a lead,
+    or re-indexes one already there (after a merge, say); `remove` forgets one. Each add takes
+    a new slot, so a removed or re-indexed lead leaves an 8-byte hole. `threshold`: the least
+    score of a fuzzy match; `max_block`: the most leads a blocking key may gather before it is
+    dropped. See the module docstring for the rules.
     """
 
     def __init__(self, *, threshold: float = 0.90, max_block: int = 100) -> None:
@@ -387,11 +383,11 @@ class LeadIndex:
             raise ValueError("threshold must be in (0, 1] and max_block at least 1")
         self.threshold = threshold
         self.max_block = max_block
-        self._entries: list[_Entry | None] = []
-        self._free: list[int] = []
+        # Plain tuples of strings and ints only: untracked by the garbage collector.
+        self._entries: list[_Entry | None] = []  # by slot, in the order indexed
         self._slots: dict[str, int] = {}
-        self._emails: dict[str, int | list[int]] = {}
-        self._blocks: dict[int, int | list[int]] = {}
+        self._emails: dict[str, Members] = {}
+        self._blocks: dict[int, Members] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -403,14 +399,11 @@ class LeadIndex:
         if lead_id in self._slots:
             self.remove(lead_id)
         entry = _entry(lead_id, fields)
-        slot = self._free.pop() if self._free else len(self._entries)
-        if slot == len(self._entries):
-            self._entries.append(entry)
-        else:
-            self._entries[slot] = entry
+        slot = len(self._entries)
+        self._entries.append(entry)
         self._slots[lead_id] = slot
-        if entry.email:
-            _put(self._emails, entry.email, slot, cap=None)
+        if entry[_EMAIL]:
+            _put(self._emails, entry[_EMAIL], slot, cap=None)
         blocks, cap = self._blocks, self.max_block
         for key in _keys(entry):
             _put(blocks, key, slot, cap=cap)
@@ -418,14 +411,12 @@ class LeadIndex:
     def remove(self, lead_id: str) -> None:
         """Forget a lead (KeyError if it is not indexed)."""
         slot = self._slots.pop(lead_id)
-        entry = self._entries[slot]
-        assert entry is not None
-        if entry.email:
-            _take(self._emails, entry.email, slot)
+        entry = self._entry_at(slot)
+        if entry[_EMAIL]:
+            _take(self._emails, entry[_EMAIL], slot)
         for key in _keys(entry):
             _take(self._blocks, key, slot)
         self._entries[slot] = None
-        self._free.append(slot)
 
     def find(
         self, fields: Mapping[str, Any], *, exclude: str | None = None
@@ -434,22 +425,23 @@ class LeadIndex:
         (the lead itself, when it is already indexed)."""
         query = _entry("", fields)
         skip = self._slots.get(exclude, -1) if exclude is not None else -1
-        if query.email:
-            for slot in _members(self._emails.get(query.email)):
+        email = query[_EMAIL]
+        if email:
+            for slot in _members(self._emails.get(email)):
                 if slot != skip:
-                    return self._email_match(fields, query.email, slot)
+                    return self._email_match(fields, email, slot)
         best: tuple[float, int, _Scored] | None = None
-        partial_hits = 0
+        partial_names: set[tuple[str, str]] = set()
         for slot in sorted(self._candidate_slots(query, skip)):
-            entry = self._entries[slot]
-            assert entry is not None
+            entry = self._entry_at(slot)
             scored = _score(query, entry)
             if scored is None or scored.score < self.threshold:
                 continue
-            partial_hits += scored.partial
+            if scored.partial:
+                partial_names.add((entry[_FIRST], entry[_LAST]))
             if best is None or scored.score > best[0]:
                 best = (scored.score, slot, scored)
-        if best is None or (best[2].partial and partial_hits > 1):
+        if best is None or (best[2].partial and len(partial_names) > 1):
             return None
         score, slot, scored = best
         lead_id = self._lead_id(slot)
@@ -462,7 +454,7 @@ class LeadIndex:
         return [self._lead_id(s) for s in sorted(self._candidate_slots(_entry("", fields), -1))]
 
     def _candidate_slots(self, query: _Entry, skip: int) -> set[int]:
-        if not (query.first or query.last):
+        if not (query[_FIRST] or query[_LAST]):  # no name, nothing to compare
             return set()
         found: set[int] = set()
         blocks = self._blocks
@@ -477,10 +469,13 @@ class LeadIndex:
         found.discard(skip)
         return found
 
-    def _lead_id(self, slot: int) -> str:
+    def _entry_at(self, slot: int) -> _Entry:
         entry = self._entries[slot]
         assert entry is not None
-        return entry.lead_id
+        return entry
+
+    def _lead_id(self, slot: int) -> str:
+        return self._entry_at(slot)[0]
 
     def _email_match(self, fields: Mapping[str, Any], key: str, slot: int) -> DuplicateMatch:
         lead_id = self._lead_id(slot)
@@ -491,36 +486,30 @@ class LeadIndex:
         return DuplicateMatch(lead_id, 1.0, "email", {"email": 1.0}, reason)
 
 
-def _members(value: int | list[int] | None) -> Iterable[int]:
+def _members(value: Members | None) -> tuple[int, ...]:
     if value is None or value == _TOO_COMMON:
         return ()
     return (value,) if isinstance(value, int) else value
 
 
-def _put(table: dict[Any, int | list[int]], key: Any, slot: int, *, cap: int | None) -> None:
+def _put(table: dict[Any, Members], key: Any, slot: int, *, cap: int | None) -> None:
     members = table.get(key)
     if members is None:
         table[key] = slot
-    elif isinstance(members, int):
-        if members != _TOO_COMMON:
-            table[key] = [members, slot] if cap is None or cap >= 2 else _TOO_COMMON
-    elif cap is not None and len(members) >= cap:
-        table[key] = _TOO_COMMON
-    else:
-        members.append(slot)
+    elif members != _TOO_COMMON:
+        grown = (*_members(members), slot)
+        table[key] = grown if cap is None or len(grown) <= cap else _TOO_COMMON
 
 
-def _take(table: dict[Any, int | list[int]], key: Any, slot: int) -> None:
+def _take(table: dict[Any, Members], key: Any, slot: int) -> None:
     members = table.get(key)
     if members is None or members == _TOO_COMMON:
         return
-    if isinstance(members, int):
-        if members == slot:
-            del table[key]
-    elif slot in members:
-        members.remove(slot)
-        if len(members) == 1:
-            table[key] = members[0]
+    left = tuple(m for m in _members(members) if m != slot)
+    if not left:
+        del table[key]
+    else:
+        table[key] = left[0] if len(left) == 1 else left
 
 
 # --- merging -----------------------------------------------------------------------------------
@@ -528,7 +517,8 @@ def _take(table: dict[Any, int | list[int]], key: Any, slot: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LeadMeta:
-    """What the survivor rule needs to know of a lead besides its fields."""
+    """What the survivor rule needs to know of a lead besides its fields: its status (see
+    STATUS_ORDER), when it was received, and every source it came in through."""
 
     lead_id: str
     status: str = "new"
@@ -538,7 +528,12 @@ class LeadMeta:
 
 @dataclass(frozen=True, slots=True)
 class MergeResult:
-    """Two leads made one. `fields` are the survivor's, gaps filled from the merged lead."""
+    """Two leads made one: the survivor's fields with its gaps filled from the merged lead.
+
+    `filled` says which lead each filled field came from; `conflicts` holds the fields both
+    leads had with different values, as (survivor's value, merged lead's value), the survivor's
+    being the one kept; `sources` is both leads' sources, the survivor's first.
+    """
 
     survivor_id: str
     merged_id: str  # the lead folded into the survivor
@@ -571,7 +566,8 @@ def is_empty(value: Any) -> bool:
 
 
 def status_rank(status: str) -> int:
-    """Higher is more advanced; statuses outside STATUS_ORDER rank 0."""
+    """Higher is more advanced; "disqualified" ranks with "contacted"; statuses outside
+    STATUS_ORDER rank 0."""
     return _STATUS_RANK.get(status.strip().lower(), 0)
 
 

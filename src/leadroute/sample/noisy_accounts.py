@@ -31,28 +31,39 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 from leadroute.domain.account_match import company_key, registrable_domain
 from leadroute.domain.org import Account, AccountStatus
 
-_ONSETS = (
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_ONSETS = _words(
     "b br c ch cl d dr f fl g gr h j k kr l m n p pl pr qu r s sc sh sk st t tr v w z zh"
-).split()
-_VOWELS = "a e i o u a e i o u a e o ai ea ou y".split()
+)
+_VOWELS = _words("a e i o u a e i o u a e o ai ea ou y")
 _CODAS = ["", "", "", "n", "r", "l", "s", "x", "nt", "rd", "m", "v", "th", "ck", "lt", "st"]
 _ENDINGS = ["", "", "", "a", "o", "ia", "ex", "on", "ix", "um", "is", "ent", "ora", "ify", "ar"]
-_PREFIXES = "Neo Pro Omni Nova Terra Aero Alpha Prime Vita Astra Uni".split()
-_COMPOUND_HEAD = (
+_PREFIXES = _words("Neo Pro Omni Nova Terra Aero Alpha Prime Vita Astra Uni")
+_COMPOUND_HEAD = _words(
     "Blue Silver North Iron Bright Clear Green Red Stone Oak Pine Summit Harbor River Eagle "
     "Falcon Golden Crystal Maple Cedar Star Sun Moon Ocean Sky Rock Wolf Fox Bear Lion Copper "
-    "Black White Swift True High Deep Far Long Wild Still Cold Fair Broad Grand"
-).split()
-_COMPOUND_TAIL = (
+    "Black White Swift True High Deep Far Long Wild Still Cold Fair Broad Grand Amber Arrow "
+    "Ash Birch Bold Bridge Brook Cloud Coral Crane Dawn Elm Ember Fern Flint Frost Glen Hawk "
+    "Heath Holly Ivy Jade Lake Lark Marble Mist Oak Orchard Quartz Raven Sage Salt Shore "
+    "Slate Snow Spruce Storm Thorn Timber Willow Wren"
+)
+_COMPOUND_TAIL = _words(
     "water field stone bridge point ridge gate wood brook crest view light way path line peak "
-    "haven ford port mark wave forge spring vale stream bay hill side works well"
-).split()
-_SURNAMES = (
+    "haven ford port mark wave forge spring vale stream bay hill side works well field "
+    "fall wing hurst mont dale moor leaf shire wick ton stead grove lake cliff rise run "
+    "cross marsh mead"
+)
+_SURNAMES = _words(
     "Harlow Finch Mercer Caldwell Whitmore Ashby Thornton Pryce Langley Doyle Sutton Barrett "
     "Holloway Kendrick Marsh Fletcher Radcliffe Winslow Granger Carver Hale Blake Morrow Quinn "
     "Ramsey Sterling Vaughn Weston Yates Abbott Bishop Chandler Dalton Ellis Foster Garrett "
@@ -60,8 +71,8 @@ _SURNAMES = (
     "Vance Walsh Becker Schmidt Hoffmann Lindqvist Moreau Rossi Novak Kowalski Tanaka Silva "
     "Dubois Jansen Larsen Meyer Fischer Wagner Bauer Richter Klein Wolff Schulz Andersson "
     "Nilsson Lefebvre Ricci Marino Greco Costa Ferreira Santos Oliveira Pereira Almeida"
-).split()
-_NOUNS = (
+)
+_NOUNS = _words(
     "Analytics Systems Solutions Technologies Software Logistics Consulting Partners Labs "
     "Networks Media Health Energy Capital Foods Robotics Security Dynamics Designs Ventures "
     "Biotech Pharma Motors Textiles Materials Engineering Construction Digital Data Cloud "
@@ -73,7 +84,7 @@ _NOUNS = (
     "Therapeutics Clinics Dental Nutrition Fitness Sports Outdoor Home Kitchen Print Packaging "
     "Events Hospitality Hotels Catering Creative Marketing Advertising Research Advisors "
     "Management Investments Finance Lending Group Holdings"
-).split()
+)
 # country -> (legal forms, TLDs, subsidiary name word, subdomain label)
 _COUNTRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, str]] = {
     "US": (
@@ -99,9 +110,7 @@ _COUNTRIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, str]] = {
 _COUNTRY_WEIGHTS = {"US": 40, "GB": 12, "DE": 10, "FR": 6, "NL": 4, "AU": 5, "ES": 3, "IT": 3}
 _COUNTRY_WEIGHTS |= {"SE": 3, "JP": 3, "BR": 3, "CA": 4, "CH": 2, "IN": 2}
 _COUNTRY_LIST = tuple(_COUNTRY_WEIGHTS)
-_COUNTRY_CUM = tuple(
-    sum(list(_COUNTRY_WEIGHTS.values())[: i + 1]) for i in range(len(_COUNTRY_WEIGHTS))
-)
+_COUNTRY_CUM = tuple(accumulate(_COUNTRY_WEIGHTS.values()))
 _ALL_FORMS = tuple(sorted({f for forms, *_ in _COUNTRIES.values() for f in forms if f}))
 FREE_MAIL_DOMAINS = (
     "gmail.com",
@@ -117,19 +126,27 @@ FREE_MAIL_DOMAINS = (
     "orange.fr",
     "libero.it",
 )
-_FIRST = "ada alan grace linus mia noah emma liam olga jonas sofia lucas yuki ravi ana paul".split()
+_FIRST = _words("ada alan grace linus mia noah emma liam olga jonas sofia lucas yuki ravi ana paul")
 _KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_NEAR = {
-    c: row[max(0, j - 1) : j] + row[j + 1 : j + 2] for row in _KEYBOARD for j, c in enumerate(row)
-}
+
+
+def _keys_near() -> dict[str, str]:
+    """QWERTY neighbours of each letter: beside it and in the rows above and below."""
+    near = {}
+    for r, row in enumerate(_KEYBOARD):
+        for i, c in enumerate(row):
+            spots = ((r, i - 1), (r, i + 1), (r - 1, i), (r - 1, i + 1), (r + 1, i - 1), (r + 1, i))
+            near[c] = "".join(
+                _KEYBOARD[y][x] for y, x in spots if 0 <= y < 3 and 0 <= x < len(_KEYBOARD[y])
+            )
+    return near
+
+
+_NEAR = _keys_near()
 
 
 def _country(rng: random.Random) -> str:
-    pick = rng.random() * _COUNTRY_CUM[-1]
-    for code, edge in zip(_COUNTRY_LIST, _COUNTRY_CUM, strict=True):
-        if pick < edge:
-            return code
-    return "US"  # pragma: no cover - pick < total
+    return rng.choices(_COUNTRY_LIST, cum_weights=_COUNTRY_CUM)[0]
 
 
 def _stem(rng: random.Random) -> str:
@@ -311,7 +328,8 @@ def _typo(rng: random.Random, text: str) -> str:
         return text
     at = rng.choice(places)
     word = words[at]
-    pos = rng.randrange(1, len(word)) if rng.random() < 0.8 else 0
+    # Slips rarely hit a word's first letter (a few percent of misspellings do).
+    pos = rng.randrange(1, len(word)) if rng.random() < 0.95 else 0
     kind = rng.random()
     if kind < 0.4:
         near = _NEAR.get(word[pos].lower()) or "e"
@@ -447,7 +465,10 @@ def noisy_leads(
             domain = f"{slug}.{rng.choice(tlds)}"
             if domain in domains:
                 domain = f"{slug}-{rng.choice(('team', 'hq', 'labs'))}.{tlds[0]}"
-            company = _noisy_company(rng, _with_form(rng, base, rng.choice(forms)))
+            name = _with_form(rng, base, rng.choice(forms))
+            company = _noisy_company(rng, name)
+            while company_key(company) in taken_keys:  # a typo that makes it an account's name
+                company = _noisy_company(rng, name)
             fields = _lead_fields(rng, number, company, domain, domain, True)
             leads.append((fields, None))
             continue
