@@ -166,7 +166,7 @@ class DuplicateMatch:
         }
 
 
-# What the index keeps of a lead, folded and interned, "" for missing: (lead id, first name,
+# What the index keeps of a lead, folded, "" for missing: (lead id, first name,
 # last name, company key without blanks or punctuation, company domain (never a free-mail
 # one), phone (last 9 digits), email_key). A plain tuple of strings: the garbage collector
 # stops tracking it, so a full collection does not walk a million leads.
@@ -189,13 +189,12 @@ def _entry(lead_id: str, fields: Mapping[str, Any]) -> _Entry:
     first, last = fold(fields.get("first_name")), fold(fields.get("last_name"))
     if last and not first:
         first = _first_from_email(fields.get("email"), last)
-    intern = sys.intern
     return (
         lead_id,
-        intern(first),
-        intern(last),
-        intern(fold(fields.get("company_key") or fields.get("company"))),
-        intern(domain),
+        first,
+        last,
+        fold(fields.get("company_key") or fields.get("company")),
+        domain,
         phone[-9:] if len(phone) >= 7 else "",
         email,
     )
@@ -398,7 +397,19 @@ class LeadIndex:
     def add(self, lead_id: str, fields: Mapping[str, Any]) -> None:
         if lead_id in self._slots:
             self.remove(lead_id)
-        entry = _entry(lead_id, fields)
+        _, first, last, company, domain, phone, email = _entry(lead_id, fields)
+        # Names, companies and domains repeat across leads: keep one copy of each. (Not done
+        # for lookups: interning throwaway strings makes the interpreter's table churn.)
+        intern = sys.intern
+        entry = (
+            lead_id,
+            intern(first),
+            intern(last),
+            intern(company),
+            intern(domain),
+            phone,
+            email,
+        )
         slot = len(self._entries)
         self._entries.append(entry)
         self._slots[lead_id] = slot

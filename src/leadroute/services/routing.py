@@ -478,7 +478,9 @@ class RoutingService:
                     clean.lead.id, "new", clean.lead.received_at, _sources(clean.lead)
                 ),
             )
-            session.merge_into(duplicate.lead_id, merged.fields, merged.sources)
+            # The owned lead outranks a new one, so it is the survivor; the check keeps it so.
+            if merged.survivor_id == duplicate.lead_id:
+                session.merge_into(duplicate.lead_id, merged.fields, merged.sources)
             clean.quality["merged_into"] = duplicate.lead_id
         config = self.router.config
         return Decision(
