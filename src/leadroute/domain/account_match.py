@@ -34,6 +34,9 @@ the default threshold): a similar name on another company's domain is another co
 Equally good candidates (several accounts on a domain, duplicate names): the one whose name
 agrees with the lead's company, then the one on the exact host ("eu.acme.com"), then status
 customer > open opportunity > prospect, most contacts, most recent activity, lowest id.
+
+Hierarchy: the chosen account's parent is listed among the candidates (method "parent");
+`parent()` and `ultimate_parent()` walk the parent ids, safely through cycles.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -98,6 +101,7 @@ GENERIC_WORDS = frozenset(
 )
 
 _PUNCT = re.compile(r"[\W_]+")
+_DROPPED = str.maketrans("", "", ".'\u2019")  # "O'Brien" -> "obrien", "Acme.io" -> "acmeio"
 _NOT_TERM_CHAR = re.compile(r"[^\w/&:]+")
 
 
@@ -115,7 +119,7 @@ def _fold(text: str) -> str:
 
 def _term_word(word: str) -> str:
     """A word as legal terms are compared: punctuation but / & : dropped, "and" as "&"."""
-    bare = _NOT_TERM_CHAR.sub("", word)
+    bare = word if word.isalnum() else _NOT_TERM_CHAR.sub("", word)
     return "&" if bare == "and" else bare
 
 
@@ -134,16 +138,18 @@ def company_key(name: object) -> str:
     """The comparable form of a company name: "The Acme Corporation, Inc." -> "acme".
 
     Casefold and strip accents; drop a leading "the"; remove legal-form suffixes (cleanco's
-    terms) repeatedly from the end, keeping at least one word; "&" -> "and"; punctuation to
-    spaces; spaces collapsed. Not a string (or nothing left) -> "".
+    terms) repeatedly from the end, keeping at least one word; "&" -> "and"; dots and
+    apostrophes dropped, other punctuation to spaces; spaces collapsed. Not a string -> "".
+    (The same rules as `leadroute.domain.normalize.company_key`.)
     """
     if not isinstance(name, str):
         return ""
-    words = [w for w in _fold(name).split() if _term_word(w)]
-    if len(words) > 1 and words[0] == "the":
-        del words[0]
+    pairs = [(w, c) for w in _fold(name).split() if (c := _term_word(w))]
+    if len(pairs) > 1 and pairs[0][0] == "the":
+        del pairs[0]
+    words = [w for w, _ in pairs]
+    compare = [c for _, c in pairs]
     terms, longest = _legal_terms()
-    compare = [_term_word(w) for w in words]
     while len(compare) > 1:
         for size in range(min(longest, len(compare) - 1), 0, -1):
             if tuple(compare[-size:]) in terms:
@@ -151,7 +157,8 @@ def company_key(name: object) -> str:
                 break
         else:
             break
-    tokens = _PUNCT.sub(" ", " ".join(words).replace("&", " and ")).split()
+    text = " ".join(words).replace("&", " and ").translate(_DROPPED)
+    tokens = _PUNCT.sub(" ", text).split()
     if len(tokens) > 1 and tokens[0] == "the":
         del tokens[0]
     return " ".join(tokens)
@@ -345,7 +352,7 @@ class _Evidence:
         email_host = host_of(fields.get("email_domain") or fields.get("email"))
         free = fields.get("free_email")
         email_domain = registrable_domain(email_host) if email_host else None
-        if free is None and email_host:
+        if not isinstance(free, bool) and email_host:
             free = _is_free(email_host) or (email_domain is not None and _is_free(email_domain))
         free_mail = email_host if free and email_host else None
         domains: list[tuple[str, str, str]] = []
@@ -376,7 +383,7 @@ class _Evidence:
 
 # --- the index --------------------------------------------------------------------------------
 
-Posting = int | list[int]
+Posting = int | list[int] | tuple[int, ...]  # one account, or several (a list while building)
 
 
 def _add(table: dict[str, Posting], key: str, index: int) -> None:
@@ -385,14 +392,14 @@ def _add(table: dict[str, Posting], key: str, index: int) -> None:
         table[key] = index
     elif isinstance(held, int):
         table[key] = [held, index]
-    else:
+    elif isinstance(held, list):
         held.append(index)
 
 
-def _items(held: Posting | None) -> list[int]:
+def _items(held: Posting | None) -> Sequence[int]:
     if held is None:
-        return []
-    return [held] if isinstance(held, int) else held
+        return ()
+    return (held,) if isinstance(held, int) else held
 
 
 class AccountIndex:
@@ -417,7 +424,7 @@ class AccountIndex:
         self._by_domain: dict[str, Posting] = {}
         self._by_key: dict[str, Posting] = {}
         self._postings: dict[str, Posting] = {}
-        self._near: dict[str, list[str]] = {}
+        self._near: dict[str, Sequence[str]] = {}
         self._split: set[str] = set()
         self._common: set[str] = set()
         self._generic_df = max(GENERIC_MIN_DF, int(len(self._accounts) * GENERIC_SHARE))
@@ -458,7 +465,7 @@ class AccountIndex:
         while work:
             (name, size, extra), tokens = work.pop()
             if len(tokens) <= BUCKET_SIZE or extra >= _affix_size(size):
-                self._near[name] = tokens
+                self._near[name] = tuple(tokens)
                 continue
             self._split.add(name)  # too big to scan: split by one more letter
             finer: dict[tuple[str, int, int], list[str]] = {}
@@ -466,6 +473,11 @@ class AccountIndex:
                 finer_name = _bucket(name[0], token, size, extra + 1)
                 finer.setdefault((finer_name, size, extra + 1), []).append(token)
             work.extend(finer.items())
+        # Tuples of ints and strings drop out of the cyclic GC's sight; lists would not.
+        for table in (self._by_domain, self._by_key, self._postings):
+            for word, held in table.items():
+                if isinstance(held, list):
+                    table[word] = tuple(held)
 
     # --- hierarchy ----------------------------------------------------------------------------
 
@@ -561,7 +573,8 @@ class AccountIndex:
         "farlight" with "bearlight"), times GENERIC_MISMATCH if one key has a generic word the
         other lacks, and (b) 1 - TYPO_COST per typing slip when one or two slips explain the
         difference (see `_slips`): the ratios punish a slip in a short name hard ("dordpoifu"
-        vs "dordpoify": 0.89).
+        vs "dordpoify": 0.89). Times GENERIC_MISMATCH again when each key has a generic word
+        the other lacks: "flintrise media" and "flintrise medical" are two companies.
         """
         if key == other:
             return 1.0
@@ -571,12 +584,16 @@ class AccountIndex:
         right = [t for t in theirs if t not in shared]
         a, b = (" ".join(left), " ".join(right)) if shared and left and right else (key, other)
         score = max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100
-        if any(self._generic(t) for t in left if t not in theirs) or any(
-            self._generic(t) for t in right if t not in mine
-        ):
-            score *= GENERIC_MISMATCH  # "flintrise learning" is not "flintrise lending"
+        mine_only = any(self._generic(t) for t in left if t not in theirs)
+        theirs_only = any(self._generic(t) for t in right if t not in mine)
+        if mine_only or theirs_only:
+            score *= GENERIC_MISMATCH  # "brentova" is not "brentova deutschland"
         slips = _slips(key, other)
-        return score if slips is None else max(score, 1 - TYPO_COST * slips)
+        if slips is not None:
+            score = max(score, 1 - TYPO_COST * slips)
+        if mine_only and theirs_only:
+            score *= GENERIC_MISMATCH  # one common word for another is no typo
+        return score
 
     def _generic(self, token: str) -> bool:
         return token in GENERIC_WORDS or token in self._common
