@@ -24,16 +24,83 @@ from leadroute.domain.dedupe import LeadIndex
 from leadroute.domain.normalize import Normalizer
 from leadroute.sample.noisy_accounts import noisy_accounts
 
-FIRST = ["Ann", "Bo", "Carla", "Deepak", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jon",
-         "Kemal", "Lena", "Marta", "Nils", "Olu", "Priya", "Quinn", "Rosa", "Sven", "Tomás"]
-LAST = ["Lee", "Okafor", "Schmidt", "Garcia", "Nguyen", "Rossi", "Kowalski", "Dubois", "Sato",
-        "Silva", "Khan", "Novak", "Larsen", "Murphy", "Haddad", "Costa", "Berg", "Ivanova"]
-COUNTRIES = ["USA", "United States", "US", "Deutschland", "Germany", "UK", "United Kingdom",
-             "France", "Canada", "Australia", "Netherlands", "Spain", "India", "Japan"]
-STATES = {"USA": "California", "United States": "NY", "US": "texas", "Canada": "Ontario",
-          "Australia": "NSW", "Deutschland": "Bayern"}
-TITLES = ["VP Sales", "Head of Marketing", "Software Engineer", "CEO", "Marketing Manager",
-          "Sr. Director, Engineering", "Account Executive", "Founder & CTO", "Analyst"]
+FIRST = [
+    "Ann",
+    "Bo",
+    "Carla",
+    "Deepak",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jon",
+    "Kemal",
+    "Lena",
+    "Marta",
+    "Nils",
+    "Olu",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tomás",
+]
+LAST = [
+    "Lee",
+    "Okafor",
+    "Schmidt",
+    "Garcia",
+    "Nguyen",
+    "Rossi",
+    "Kowalski",
+    "Dubois",
+    "Sato",
+    "Silva",
+    "Khan",
+    "Novak",
+    "Larsen",
+    "Murphy",
+    "Haddad",
+    "Costa",
+    "Berg",
+    "Ivanova",
+]
+COUNTRIES = [
+    "USA",
+    "United States",
+    "US",
+    "Deutschland",
+    "Germany",
+    "UK",
+    "United Kingdom",
+    "France",
+    "Canada",
+    "Australia",
+    "Netherlands",
+    "Spain",
+    "India",
+    "Japan",
+]
+STATES = {
+    "USA": "California",
+    "United States": "NY",
+    "US": "texas",
+    "Canada": "Ontario",
+    "Australia": "NSW",
+    "Deutschland": "Bayern",
+}
+TITLES = [
+    "VP Sales",
+    "Head of Marketing",
+    "Software Engineer",
+    "CEO",
+    "Marketing Manager",
+    "Sr. Director, Engineering",
+    "Account Executive",
+    "Founder & CTO",
+    "Analyst",
+]
 
 
 def raw_leads(accounts: list[Any], n: int, seed: int) -> list[dict[str, Any]]:
@@ -42,14 +109,19 @@ def raw_leads(accounts: list[Any], n: int, seed: int) -> list[dict[str, Any]]:
     for i in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         country = rng.choice(COUNTRIES)
-        lead: dict[str, Any] = {"first_name": first, "last_name": last, "country": country,
-                                "title": rng.choice(TITLES)}
+        lead: dict[str, Any] = {
+            "first_name": first,
+            "last_name": last,
+            "country": country,
+            "title": rng.choice(TITLES),
+        }
         if rng.random() < 0.6:
             account = rng.choice(accounts)
             domain = account.domain or f"co{i}.example"
             lead["company"] = account.name if rng.random() < 0.7 else account.name.upper()
-            lead["email"] = (f"{first}.{last}{i}@{domain}" if rng.random() < 0.85
-                             else f"{first}{i}@gmail.com")
+            lead["email"] = (
+                f"{first}.{last}{i}@{domain}" if rng.random() < 0.85 else f"{first}{i}@gmail.com"
+            )
             lead["website"] = f"https://www.{domain}/contact" if rng.random() < 0.4 else ""
         else:
             lead["company"] = f"Unlisted Works {i}"
@@ -94,15 +166,21 @@ def main() -> None:
     seconds = time.perf_counter() - began
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    print(f"# Clean-and-match benchmark ({datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()})\n")
-    print(f"{args.accounts:,} accounts and {args.known:,} known leads indexed in {build_s:.1f} s; "
-          f"{args.leads:,} raw leads cleaned, deduped and matched on one core.\n")
+    print(
+        f"# Clean-and-match benchmark ({datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()})\n"
+    )
+    print(
+        f"{args.accounts:,} accounts and {args.known:,} known leads indexed in {build_s:.1f} s; "
+        f"{args.leads:,} raw leads cleaned, deduped and matched on one core.\n"
+    )
     print("| leads/s | mean µs | p50 ms | p99 ms | matched to an account | duplicates found |")
     print("|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.leads / seconds:,.0f} | {seconds / args.leads * 1e6:.0f} | "
-          f"{statistics.median(latencies):.3f} | {p99:.3f} | {matched / args.leads:.1%} | "
-          f"{duplicates / args.leads:.1%} |")
+    print(
+        f"| {args.leads / seconds:,.0f} | {seconds / args.leads * 1e6:.0f} | "
+        f"{statistics.median(latencies):.3f} | {p99:.3f} | {matched / args.leads:.1%} | "
+        f"{duplicates / args.leads:.1%} |"
+    )
 
 
 if __name__ == "__main__":

@@ -120,8 +120,9 @@ def test_mapping_file_renames_drops_and_sets_channel_and_source(tmp_path: Path) 
         encoding="utf-8",
     )
     path = tmp_path / "leads.csv"
-    path.write_text("Email,Org,Lead Score (custom),Notes\na@a.example,A Co,72,secret\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Email,Org,Lead Score (custom),Notes\na@a.example,A Co,72,secret\n", encoding="utf-8"
+    )
     (row,) = read_leads(path, mapping=load_mapping(tmp_path / "map.yaml"))
     assert row.lead is not None
     assert row.lead.fields == {"email": "a@a.example", "company": "A Co", "score": 72}

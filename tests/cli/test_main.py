@@ -269,8 +269,17 @@ def test_report_completeness_counts_gaps_and_what_they_blocked(workdir: Path) ->
         "1,a@a.example,A,US,40\n2,,B,US,40\n3,c@c.example,C,US,\n4,d@d.example,D,DE,\n"
     )
     (workdir / "gaps.csv").write_text(leads, encoding="utf-8")
-    routed = runner.invoke(app, ["route", str(workdir / "gaps.csv"), "--config",
-                                 str(workdir / "mvl.yaml"), "--org", str(workdir / "org.yaml")])
+    routed = runner.invoke(
+        app,
+        [
+            "route",
+            str(workdir / "gaps.csv"),
+            "--config",
+            str(workdir / "mvl.yaml"),
+            "--org",
+            str(workdir / "org.yaml"),
+        ],
+    )
     assert "4 leads: 2 routed, 2 held" in routed.output, routed.output
     report = runner.invoke(app, ["report", "completeness", "--json"])
     rows = {r["field"]: r for r in json.loads(report.output)["fields"]}

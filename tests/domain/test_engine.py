@@ -452,8 +452,12 @@ def test_minimal_viable_lead_holds_incomplete_leads_globally_and_per_route() -> 
         "required": ["email"],
         "queues": {"sales": {}},
         "flow": [
-            {"id": "enterprise", "when": {"country": "US"}, "requires": ["industry", "employees"],
-             "then": {"queue": "sales"}},
+            {
+                "id": "enterprise",
+                "when": {"country": "US"},
+                "requires": ["industry", "employees"],
+                "then": {"queue": "sales"},
+            },
             {"id": "fallback", "fallback": True, "then": {"queue": "sales"}},
         ],
     }
@@ -466,14 +470,18 @@ def test_minimal_viable_lead_holds_incomplete_leads_globally_and_per_route() -> 
     assert no_email.outcome.value == "held" and no_email.missing == ["email"]
     assert no_email.reason == "missing: email (minimal viable lead)"
 
-    gaps = router.route(Lead("b", {"email": "b@x.example", "country": "US", "industry": "Retail"}),
-                        now=now, state=state)
+    gaps = router.route(
+        Lead("b", {"email": "b@x.example", "country": "US", "industry": "Retail"}),
+        now=now,
+        state=state,
+    )
     assert gaps.outcome.value == "held" and gaps.node == "enterprise"
     assert gaps.missing == ["employees"] and gaps.reason == "enterprise: missing: employees"
     assert gaps.as_record()["missing"] == ["employees"]
 
-    elsewhere = router.route(Lead("c", {"email": "c@x.example", "country": "DE"}), now=now,
-                             state=state)
+    elsewhere = router.route(
+        Lead("c", {"email": "c@x.example", "country": "DE"}), now=now, state=state
+    )
     assert elsewhere.outcome.value == "routed" and elsewhere.queue == "sales"
 
 
@@ -481,8 +489,10 @@ def test_unknown_fields_in_the_minimal_viable_lead_are_errors() -> None:
     from leadroute.domain.config import compile_config
     from leadroute.domain.org import Org
 
-    document = {"required": ["industy"],
-                "flow": [{"id": "f", "fallback": True, "then": {"queue": "q"}}]}
+    document = {
+        "required": ["industy"],
+        "flow": [{"id": "f", "fallback": True, "then": {"queue": "q"}}],
+    }
     config, issues = compile_config(document, Org())
     assert config is None
     assert issues[0].path == ("required", 0) and "unknown field 'industy'" in issues[0].message

@@ -50,8 +50,13 @@ def _org() -> object:
         territories=[Territory("na_west", "NA West", subdivisions=frozenset({"US-CA", "US-WA"}))],
         segments=[Segment("A", "A", high=20), Segment("B", "B", low=20)],
         accounts=[
-            Account("acc1", "Beta Logistics GmbH", "beta.example", owner_id="own",
-                    status=AccountStatus.CUSTOMER),
+            Account(
+                "acc1",
+                "Beta Logistics GmbH",
+                "beta.example",
+                owner_id="own",
+                status=AccountStatus.CUSTOMER,
+            ),
         ],
     )
 
@@ -60,25 +65,44 @@ def _service(store: Store, tmp_path: Path, text: str = CONFIG) -> RoutingService
     org = _org()
     store.save_org(org)  # type: ignore[arg-type]
     config, source = fixtures.config(org, text)  # type: ignore[arg-type]
-    seq = store.save_config(content_hash=config.content_hash, name=config.name,
-                            document=config.document, source=source, activate=True)
+    seq = store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=source,
+        activate=True,
+    )
     service = RoutingService(store, clock=lambda: fixtures.NOW, base_dir=tmp_path)
     service.use(config, seq, store.load_org())
     return service
 
 
 def _lead(lead_id: str, minutes: int = 5, **fields: object) -> Lead:
-    return Lead(lead_id, dict(fields), channel="web_form", source="Webinar",
-                received_at=fixtures.NOW - timedelta(minutes=minutes))
+    return Lead(
+        lead_id,
+        dict(fields),
+        channel="web_form",
+        source="Webinar",
+        received_at=fixtures.NOW - timedelta(minutes=minutes),
+    )
 
 
 def test_leads_are_cleaned_before_routing_and_the_raw_values_kept(
     store: Store, tmp_path: Path
 ) -> None:
     service = _service(store, tmp_path)
-    store.add_leads([_lead("L1", email=" Ann@Example.ORG ", country="United States",
-                           state="California", phone="(415) 555-0100",
-                           company="Gamma Tools Inc.")])
+    store.add_leads(
+        [
+            _lead(
+                "L1",
+                email=" Ann@Example.ORG ",
+                country="United States",
+                state="California",
+                phone="(415) 555-0100",
+                company="Gamma Tools Inc.",
+            )
+        ]
+    )
     result = service.route_pending()
     assert result.routes == Counter({"west": 1})
     stored = store.lead("L1")
@@ -107,14 +131,42 @@ def test_a_duplicate_of_an_owned_lead_goes_to_that_owner_and_merges(
     store: Store, tmp_path: Path
 ) -> None:
     service = _service(store, tmp_path)
-    store.add_leads([_lead("L1", minutes=60, email="ann@gamma.example", first_name="Ann",
-                           last_name="Lee", country="US", state="CA")])
+    store.add_leads(
+        [
+            _lead(
+                "L1",
+                minutes=60,
+                email="ann@gamma.example",
+                first_name="Ann",
+                last_name="Lee",
+                country="US",
+                state="CA",
+            )
+        ]
+    )
     service.route_pending()
     owner = store.lead("L1").owner_id  # type: ignore[union-attr]
-    store.add_leads([_lead("L2", email="ANN@gamma.example", first_name="Ann", last_name="Lee",
-                           title="VP Sales", phone="+1 415 555 0199")])
-    store.add_leads([Lead("L3", {"email": "zed@delta.example", "country": "US", "state": "WA"},
-                          received_at=fixtures.NOW)])
+    store.add_leads(
+        [
+            _lead(
+                "L2",
+                email="ANN@gamma.example",
+                first_name="Ann",
+                last_name="Lee",
+                title="VP Sales",
+                phone="+1 415 555 0199",
+            )
+        ]
+    )
+    store.add_leads(
+        [
+            Lead(
+                "L3",
+                {"email": "zed@delta.example", "country": "US", "state": "WA"},
+                received_at=fixtures.NOW,
+            )
+        ]
+    )
     result = service.route_pending()
     second = store.decisions("L2")[0]
     assert second.rep_id == owner and second.record["duplicate_of"] == "L1"
@@ -129,8 +181,9 @@ def test_a_duplicate_of_an_owned_lead_goes_to_that_owner_and_merges(
 
 
 def _companies(tmp_path: Path) -> None:
-    (tmp_path / "companies.csv").write_text("domain,industry\ngamma.example,Software\n",
-                                            encoding="utf-8")
+    (tmp_path / "companies.csv").write_text(
+        "domain,industry\ngamma.example,Software\n", encoding="utf-8"
+    )
 
 
 def test_enrichment_wait_fills_fields_before_the_decision(store: Store, tmp_path: Path) -> None:
@@ -149,8 +202,12 @@ def test_enrichment_route_now_reroutes_when_filled_fields_change_the_route(
 ) -> None:
     _companies(tmp_path)
     service = _service(store, tmp_path, CONFIG + ENRICHMENT.format(policy="route_now"))
-    store.add_leads([_lead("L1", email="ann@gamma.example", country="DE"),
-                     _lead("L2", email="bo@unknown.example", country="DE")])
+    store.add_leads(
+        [
+            _lead("L1", email="ann@gamma.example", country="DE"),
+            _lead("L2", email="bo@unknown.example", country="DE"),
+        ]
+    )
     result = service.route_pending()
     first, second = store.decisions("L1")
     assert first.queue == "nurture" and not first.current
