@@ -176,7 +176,7 @@ def build(seed: int = 11, *, cleaning: bool = False) -> tuple[Org, RoutingConfig
         "name": "bench-30",
         "pools": pools,
         "flow": flow,
-        "cleaning": {"normalize": cleaning, "dedupe": cleaning},
+        "cleaning": {"normalize": cleaning, "dedupe": cleaning, "match_names": cleaning},
     }
     config, issues = compile_config(document, org)
     assert config is not None, issues
@@ -238,7 +238,7 @@ def persisted_sqlite(org: Org, config: RoutingConfig, leads: list[Lead]) -> tupl
             activate=True,
         )
         store.add_leads(leads)
-        service = RoutingService(store, clock=lambda: NOW, chunk_size=1000)
+        service = RoutingService(store, clock=lambda: NOW, chunk_size=2000)
         service.use(config, seq, org)
         started = time.perf_counter()
         summary = service.route_pending()

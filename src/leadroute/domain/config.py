@@ -179,6 +179,10 @@ class CleaningModel(_Strict):
         True, description="normalise and validate email, phone, country, state, company, domain"
     )
     dedupe: bool = Field(True, description="look for a duplicate among known leads")
+    match_names: bool = Field(
+        True,
+        description="match accounts by company name when no domain matches (else domains only)",
+    )
 
 
 class ConfigModel(_Strict):

@@ -17,6 +17,7 @@ from leadroute.domain.account_match import AccountIndex, AccountMatch
 from leadroute.domain.dedupe import DuplicateMatch, LeadIndex
 from leadroute.domain.enrichment import EnrichmentResult
 from leadroute.domain.lead import Lead
+from leadroute.domain.matching import match_account
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Account, Org
 from leadroute.services.enrichment import Enricher
@@ -61,17 +62,26 @@ class LeadPipeline:
         last_activity: Mapping[str, datetime] | None = None,
         normalize: bool = True,
         dedupe: bool = True,
+        match_names: bool = True,
     ) -> None:
         self.org = org
+        self._normalizer = normalizer
         self.normalizing = normalize
         self.deduping = dedupe
-        self.normalizer = normalizer or Normalizer()
+        self.matching_names = match_names
         self.accounts = AccountIndex(
             org.accounts.values(), contacts=contacts, last_activity=last_activity
         )
         self.enricher = enricher
         self._known_leads = known_leads
         self._leads: LeadIndex | None = None
+
+    @property
+    def normalizer(self) -> Normalizer:
+        """Built on first use: loading its reference data takes half a second."""
+        if self._normalizer is None:
+            self._normalizer = Normalizer()
+        return self._normalizer
 
     @property
     def leads(self) -> LeadIndex:
@@ -101,7 +111,7 @@ class LeadPipeline:
             duplicate = self.leads.find(lead.fields, exclude=lead.id)
             if duplicate is not None:
                 quality["duplicate"] = duplicate.as_record()
-        match = self.accounts.match(lead.fields)
+        match = self._match(lead.fields)
         quality["account_match"] = match.as_record()
         result = CleanLead(lead, match.account, match, duplicate, quality=quality)
         if enrich:
@@ -119,10 +129,21 @@ class LeadPipeline:
             return False
         clean.lead = _with_fields(clean.lead, {**clean.lead.fields, **outcome.fields})
         if clean.account is None:
-            clean.match = self.accounts.match(clean.lead.fields)
+            clean.match = self._match(clean.lead.fields)
             clean.account = clean.match.account
             clean.quality["account_match"] = clean.match.as_record()
         return True
+
+    def _match(self, fields: Mapping[str, Any]) -> AccountMatch:
+        if self.matching_names:
+            return self.accounts.match(fields)
+        # Domains only: the exact domain of the company, website or a non-free email.
+        account = match_account(fields, self.org)
+        if account is None:
+            return AccountMatch(None, 0.0, "none", (), "no account with this domain")
+        return AccountMatch(
+            account, 0.95, "domain", (), f"domain matches account {account.name} ({account.id})"
+        )
 
     def remember(self, lead: Lead) -> None:
         """Make a routed lead findable as a duplicate of later ones."""

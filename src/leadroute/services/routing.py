@@ -353,6 +353,7 @@ class RoutingService:
                 known_leads=lambda: self.store.known_lead_fields(DEDUPE_FIELDS),
                 normalize=router.config.cleaning.normalize,
                 dedupe=router.config.cleaning.dedupe,
+                match_names=router.config.cleaning.match_names,
             )
         return self._pipeline
 
