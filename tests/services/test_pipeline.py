@@ -215,3 +215,40 @@ def test_enrichment_route_now_reroutes_when_filled_fields_change_the_route(
     assert second.reason.startswith("re-routed after enrichment filled industry")
     assert [d.queue for d in store.decisions("L2")] == ["nurture"]
     assert result.reps == Counter({"s1": 1})
+
+
+def test_account_tiebreak_uses_contacts_counted_in_the_store(store: Store, tmp_path: Path) -> None:
+    reps = [Rep(id=r, name=r) for r in ("a", "b")]
+    org = build_org(
+        reps=reps,
+        accounts=[
+            Account("x1", "Zeta Dup One", "zetadup.com", owner_id="a"),
+            Account("x2", "Zeta Dup Two", "zetadup.com", owner_id="b"),
+        ],
+    )
+    store.save_org(org)
+    config, source = fixtures.config(
+        org,
+        "flow:\n  - id: owner\n    when: {account.owner: "
+        "{exists: true}}\n    then: {assign_owner: {}}\n"
+        "  - id: f\n    fallback: true\n    then: {queue: q}\n",
+    )
+    seq = store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=source,
+        activate=True,
+    )
+    store.add_leads([Lead("old", {"email": "o@elsewhere.example"}, received_at=fixtures.NOW)])
+    with store.write() as conn:  # an earlier contact of x2
+        from sqlalchemy import update
+
+        from leadroute.adapters.store import tables
+
+        conn.execute(update(tables.leads).values(account_id="x2", status="routed"))
+    service = RoutingService(store, clock=lambda: fixtures.NOW, base_dir=tmp_path)
+    service.use(config, seq, store.load_org())
+    store.add_leads([_lead("L1", email="kim@zetadup.com")])
+    service.route_pending()
+    assert store.decisions("L1")[0].rep_id == "b"

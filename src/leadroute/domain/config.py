@@ -179,6 +179,9 @@ class CleaningModel(_Strict):
         True, description="normalise and validate email, phone, country, state, company, domain"
     )
     dedupe: bool = Field(True, description="look for a duplicate among known leads")
+    check_deliverability: bool = Field(
+        False, description="also check that the email's domain accepts mail (DNS lookups)"
+    )
     match_names: bool = Field(
         True,
         description="match accounts by company name when no domain matches (else domains only)",

@@ -20,6 +20,7 @@ from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.dedupe import LeadMeta, merge
 from leadroute.domain.engine import Router, sticky_key
 from leadroute.domain.lead import Lead
+from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Org, RepStatus
 from leadroute.services.enrichment import build_enricher
 from leadroute.services.pipeline import DEDUPE_FIELDS, CleanLead, LeadPipeline
@@ -347,8 +348,16 @@ class RoutingService:
                     clock=self.clock,
                     base_dir=self.base_dir,
                 )
+            contacts, last_activity = self.store.account_activity()
             self._pipeline = LeadPipeline(
                 router.org,
+                normalizer=Normalizer(
+                    check_deliverability=router.config.cleaning.check_deliverability
+                )
+                if router.config.cleaning.check_deliverability
+                else None,
+                contacts=contacts,
+                last_activity=last_activity,
                 enricher=enricher,
                 known_leads=lambda: self.store.known_lead_fields(DEDUPE_FIELDS),
                 normalize=router.config.cleaning.normalize,

@@ -366,6 +366,22 @@ class Store:
         with self.engine.connect() as conn:
             return [_stored_lead(r) for r in conn.execute(query).mappings()]
 
+    def account_activity(self) -> tuple[dict[str, int], dict[str, datetime]]:
+        """Per account: how many leads (contacts) it has, and when the latest arrived."""
+        query = (
+            select(t.leads.c.account_id, func.count(), func.max(t.leads.c.received_at))
+            .where(t.leads.c.account_id.is_not(None))
+            .group_by(t.leads.c.account_id)
+        )
+        contacts: dict[str, int] = {}
+        latest: dict[str, datetime] = {}
+        with self.engine.connect() as conn:
+            for account_id, count, newest in conn.execute(query):
+                contacts[account_id] = int(count)
+                if newest is not None:
+                    latest[account_id] = _aware(newest)
+        return contacts, latest
+
     def known_lead_fields(self, names: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
         """(id, chosen fields) of every lead that went through routing, for the dedupe index."""
         query = select(t.leads.c.id, t.leads.c.data).where(
