@@ -20,7 +20,6 @@ import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
-    JSON,
     Connection,
     Engine,
     bindparam,
@@ -41,7 +40,6 @@ from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
 
 OPEN = "open"
-_JSON_OR_NULL = JSON(none_as_null=True)  # None binds SQL NULL, so COALESCE keeps the old value
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,22 +783,27 @@ class RoutingSession:
             conn.execute(t.decisions.insert(), self._decision_rows)
             self._decision_rows = []
         if self._lead_updates:
-            conn.execute(
-                update(t.leads)
-                .where(t.leads.c.id == bindparam("b_id"))
-                .values(
-                    status=bindparam("status"),
-                    owner_id=bindparam("owner_id"),
-                    queue=bindparam("queue"),
-                    reason=bindparam("reason"),
-                    updated_at=bindparam("updated_at"),
-                    data=func.coalesce(bindparam("data", type_=_JSON_OR_NULL), t.leads.c.data),
-                    raw=func.coalesce(bindparam("raw", type_=_JSON_OR_NULL), t.leads.c.raw),
-                    account_id=bindparam("account_id"),
-                    duplicate_of=bindparam("duplicate_of"),
-                ),
-                self._lead_updates,
-            )
+            values: dict[str, Any] = {
+                "status": bindparam("status"),
+                "owner_id": bindparam("owner_id"),
+                "queue": bindparam("queue"),
+                "reason": bindparam("reason"),
+                "updated_at": bindparam("updated_at"),
+                "account_id": bindparam("account_id"),
+                "duplicate_of": bindparam("duplicate_of"),
+            }
+            statement = update(t.leads).where(t.leads.c.id == bindparam("b_id"))
+            cleaned = [row for row in self._lead_updates if row["data"] is not None]
+            as_given = [row for row in self._lead_updates if row["data"] is None]
+            if cleaned:  # the pipeline changed these leads' fields: store both versions
+                conn.execute(
+                    statement.values(**values, data=bindparam("data"), raw=bindparam("raw")),
+                    cleaned,
+                )
+            if as_given:
+                for row in as_given:
+                    del row["data"], row["raw"]
+                conn.execute(statement.values(**values), as_given)
             self._lead_updates = []
         if self._dirty_pools:
             rows = [
