@@ -570,10 +570,11 @@ class RoutingService:
 def batch_gc() -> Iterator[None]:
     """Batch routing allocates many short-lived objects next to a large, long-lived org and
     config. Freezing what exists and collecting less often keeps the cyclic collector from
-    rescanning them all the time (a fifth of batch time otherwise); restored afterwards."""
+    rescanning them all the time (a fifth of batch time otherwise). Young objects are collected
+    every 200k allocations (about a chunk of decisions) instead of 700. Restored afterwards."""
     thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
+    gc.set_threshold(max(thresholds[0], 200_000), thresholds[1], thresholds[2])
     try:
         yield
     finally:
