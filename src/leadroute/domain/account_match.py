@@ -42,8 +42,6 @@ Hierarchy: the chosen account's parent is listed among the candidates (method "p
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,11 +50,10 @@ from functools import lru_cache
 from typing import Any
 
 import tldextract
-from cleanco import prepare_default_terms  # type: ignore[import-untyped]
-from cleanco.non_nfkd_map import NON_NFKD_MAP  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
+from leadroute.domain import normalize as _normalize
 from leadroute.domain.matching import FREE_MAIL
 from leadroute.domain.org import Account, AccountStatus
 
@@ -100,68 +97,18 @@ GENERIC_WORDS = frozenset(
     )
 )
 
-_PUNCT = re.compile(r"[\W_]+")
-_DROPPED = str.maketrans("", "", ".'\u2019")  # "O'Brien" -> "obrien", "Acme.io" -> "acmeio"
-_NOT_TERM_CHAR = re.compile(r"[^\w/&:]+")
-
-
 # --- keys -------------------------------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    """Casefolded, accents stripped ("Société" -> "societe", "Łódź" -> "lodz")."""
-    if text.isascii():
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(NON_NFKD_MAP.get(c, c) for c in decomposed if not unicodedata.combining(c))
-    return plain.casefold()
-
-
-def _term_word(word: str) -> str:
-    """A word as legal terms are compared: punctuation but / & : dropped, "and" as "&"."""
-    bare = word if word.isalnum() else _NOT_TERM_CHAR.sub("", word)
-    return "&" if bare == "and" else bare
-
-
-@lru_cache(maxsize=1)
-def _legal_terms() -> tuple[frozenset[tuple[str, ...]], int]:
-    """cleanco's legal-form terms ("inc", "gmbh & co kg", "pty ltd", ...) as word tuples."""
-    terms = set()
-    for _size, parts in prepare_default_terms():
-        words = tuple(w for w in (_term_word(str(p)) for p in parts) if w)
-        if words:
-            terms.add(words)
-    return frozenset(terms), max(len(t) for t in terms)
 
 
 def company_key(name: object) -> str:
     """The comparable form of a company name: "The Acme Corporation, Inc." -> "acme".
 
-    Casefold and strip accents; drop a leading "the"; remove legal-form suffixes (cleanco's
-    terms) repeatedly from the end, keeping at least one word; "&" -> "and"; dots and
-    apostrophes dropped, other punctuation to spaces; spaces collapsed. Not a string -> "".
-    (The same rules as `leadroute.domain.normalize.company_key`.)
+    One implementation for the whole pipeline: the normaliser's, so a lead's `company_key` and
+    an account's always agree.
     """
     if not isinstance(name, str):
         return ""
-    pairs = [(w, c) for w in _fold(name).split() if (c := _term_word(w))]
-    if len(pairs) > 1 and pairs[0][0] == "the":
-        del pairs[0]
-    words = [w for w, _ in pairs]
-    compare = [c for _, c in pairs]
-    terms, longest = _legal_terms()
-    while len(compare) > 1:
-        for size in range(min(longest, len(compare) - 1), 0, -1):
-            if tuple(compare[-size:]) in terms:
-                del compare[-size:], words[-size:]
-                break
-        else:
-            break
-    text = " ".join(words).replace("&", " and ").translate(_DROPPED)
-    tokens = _PUNCT.sub(" ", text).split()
-    if len(tokens) > 1 and tokens[0] == "the":
-        del tokens[0]
-    return " ".join(tokens)
+    return _normalize.company_key(name)
 
 
 # --- domains ----------------------------------------------------------------------------------
