@@ -20,6 +20,7 @@ from leadroute.domain.conditions import Condition, ConditionCompiler, Issue
 from leadroute.domain.enrichment import EnrichmentConfig
 from leadroute.domain.fields import FieldSpec, FieldType, Vocabulary
 from leadroute.domain.org import Org, RepStatus, zone
+from leadroute.domain.scoring import FitScorer, ScoringModel, fit_scorer
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=80)]
 
@@ -204,6 +205,7 @@ class ConfigModel(_Strict):
     flow: list[NodeModel] = Field(min_length=1)
     enrichment: EnrichmentConfig | None = None
     cleaning: CleaningModel = Field(default_factory=CleaningModel)
+    scoring: ScoringModel = Field(default_factory=ScoringModel)
 
     _zone = field_validator("timezone")(_known_zone)
 
@@ -282,6 +284,7 @@ class RoutingConfig:
     required: tuple[str, ...] = ()
     enrichment: EnrichmentConfig | None = None
     cleaning: CleaningModel = field(default_factory=CleaningModel)
+    fit: FitScorer | None = None
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -347,6 +350,13 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         )
     _check_fallback(nodes, issues)
     required = _known_fields(model.required, ("required",), vocabulary, issues)
+    fit = None
+    if model.scoring.fit is not None:
+        conditions = [
+            compiler.compile(rule.when, ("scoring", "fit", "rules", i, "when"))
+            for i, rule in enumerate(model.scoring.fit.rules)
+        ]
+        fit = fit_scorer(model.scoring.fit, conditions)
     if any(i.severity == "error" for i in issues):
         return None, issues
     config = RoutingConfig(
@@ -361,6 +371,7 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         required=required,
         enrichment=model.enrichment,
         cleaning=model.cleaning,
+        fit=fit,
     )
     return config, issues
 

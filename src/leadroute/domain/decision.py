@@ -91,6 +91,7 @@ class Decision:
     missing: list[str] = field(default_factory=list)
     data_quality: dict[str, Any] = field(default_factory=dict)
     duplicate_of: str | None = None
+    scores: dict[str, Any] = field(default_factory=dict)
     _record: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -126,6 +127,7 @@ class Decision:
             "missing": self.missing,
             "duplicate_of": self.duplicate_of,
             "data_quality": self.data_quality,
+            "scores": self.scores,
         }
 
 

@@ -49,6 +49,11 @@ class Router:
         if "segment" not in data:
             data["segment"] = self.org.segment_of(data)
         data["account"] = account.as_fields() if account is not None else None
+        fit = self.config.fit
+        if fit is not None:
+            result = fit.score(data)
+            data["fit_score"], data["fit_tier"] = result.score, result.tier
+            data["_fit"] = result
         return data
 
     def route(
@@ -63,6 +68,7 @@ class Router:
     ) -> Decision:
         data = data if data is not None else self.context(lead, account)
         decision = Decision(
+            scores={"fit": data["_fit"].as_record()} if "_fit" in data else {},
             lead_id=lead.id,
             outcome=Outcome.UNROUTED,
             reason="",
