@@ -135,6 +135,12 @@ def decision(
                     str(cand.get("open", "")),
                 )
             console.print(table)
+    fit = (record.get("scores") or {}).get("fit")
+    if fit:
+        reasons = ", ".join(f"{r['reason']} ({r['points']:+g})" for r in fit.get("reasons", []))
+        console.print(
+            f"  fit: {fit['score']} (tier {fit['tier']}){': ' + reasons if reasons else ''}"
+        )
     if record.get("missing"):
         console.print(f"  missing (minimal viable lead): {', '.join(record['missing'])}")
     quality(console, record.get("data_quality") or {})
