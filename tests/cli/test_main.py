@@ -288,3 +288,26 @@ def test_report_completeness_counts_gaps_and_what_they_blocked(workdir: Path) ->
     assert rows["employees"]["share_missing"] == 0.5
     table = runner.invoke(app, ["report", "completeness"])
     assert "2 leads held as incomplete" in table.output
+
+
+def test_explain_prints_the_fit_score_and_its_reasons(workdir: Path) -> None:
+    scored = CONFIG.replace(
+        "name: cli-test",
+        "name: cli-test\nscoring:\n  fit:\n    rules:\n"
+        "      - {when: {segment: B}, points: 30, reason: big enough}\n"
+        "      - {when: {free_email: true}, points: -15, reason: free mail}\n",
+    )
+    (workdir / "scored.yaml").write_text(scored, encoding="utf-8")
+    runner.invoke(
+        app,
+        [
+            "route",
+            str(workdir / "leads.csv"),
+            "--config",
+            str(workdir / "scored.yaml"),
+            "--org",
+            str(workdir / "org.yaml"),
+        ],
+    )
+    shown = runner.invoke(app, ["explain", "2"])
+    assert "fit: 30 (tier C): big enough (+30)" in shown.output, shown.output
