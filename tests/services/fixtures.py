@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from leadroute.adapters.store.sql import Store
 from leadroute.domain.config import RoutingConfig, compile_config
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Account, Org, Rep, Segment, Territory, build_org
@@ -62,3 +63,17 @@ def leads(n: int, *, country: str = "US", start: int = 0) -> list[Lead]:
         )
         for i in range(start, start + n)
     ]
+
+
+def activate(store: Store, org_: Org, text: str = CONFIG) -> tuple[RoutingConfig, int]:
+    """Store the org and the config, make the config active; return it with its sequence."""
+    store.save_org(org_)
+    config_, source = config(org_, text)
+    seq = store.save_config(
+        content_hash=config_.content_hash,
+        name=config_.name,
+        document=config_.document,
+        source=source,
+        activate=True,
+    )
+    return config_, seq

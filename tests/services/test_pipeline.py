@@ -8,7 +8,7 @@ from pathlib import Path
 
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.lead import Lead
-from leadroute.domain.org import Account, AccountStatus, Rep, Segment, Territory, build_org
+from leadroute.domain.org import Account, AccountStatus, Org, Rep, Segment, Territory, build_org
 from leadroute.services.routing import RoutingService
 from tests.services import fixtures
 
@@ -43,7 +43,7 @@ enrichment:
 """
 
 
-def _org() -> object:
+def _org() -> Org:
     reps = [Rep(id=r, name=r.upper()) for r in ("w1", "w2", "s1", "own")]
     return build_org(
         reps=reps,
@@ -62,16 +62,7 @@ def _org() -> object:
 
 
 def _service(store: Store, tmp_path: Path, text: str = CONFIG) -> RoutingService:
-    org = _org()
-    store.save_org(org)  # type: ignore[arg-type]
-    config, source = fixtures.config(org, text)  # type: ignore[arg-type]
-    seq = store.save_config(
-        content_hash=config.content_hash,
-        name=config.name,
-        document=config.document,
-        source=source,
-        activate=True,
-    )
+    config, seq = fixtures.activate(store, _org(), text)
     service = RoutingService(store, clock=lambda: fixtures.NOW, base_dir=tmp_path)
     service.use(config, seq, store.load_org())
     return service
@@ -226,19 +217,12 @@ def test_account_tiebreak_uses_contacts_counted_in_the_store(store: Store, tmp_p
             Account("x2", "Zeta Dup Two", "zetadup.com", owner_id="b"),
         ],
     )
-    store.save_org(org)
-    config, source = fixtures.config(
+    config, seq = fixtures.activate(
+        store,
         org,
         "flow:\n  - id: owner\n    when: {account.owner: "
         "{exists: true}}\n    then: {assign_owner: {}}\n"
         "  - id: f\n    fallback: true\n    then: {queue: q}\n",
-    )
-    seq = store.save_config(
-        content_hash=config.content_hash,
-        name=config.name,
-        document=config.document,
-        source=source,
-        activate=True,
     )
     store.add_leads([Lead("old", {"email": "o@elsewhere.example"}, received_at=fixtures.NOW)])
     with store.write() as conn:  # an earlier contact of x2

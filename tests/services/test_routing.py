@@ -16,15 +16,7 @@ from tests.services import fixtures
 
 def _service(store: Store, reps: int = 4) -> RoutingService:
     org = fixtures.org(reps)
-    store.save_org(org)
-    config, source = fixtures.config(org)
-    seq = store.save_config(
-        content_hash=config.content_hash,
-        name=config.name,
-        document=config.document,
-        source=source,
-        activate=True,
-    )
+    config, seq = fixtures.activate(store, org)
     service = RoutingService(store, clock=lambda: fixtures.NOW, chunk_size=7)
     service.use(config, seq, org)
     return service
@@ -106,16 +98,8 @@ def test_deactivating_a_rep_reroutes_its_open_leads(store: Store) -> None:
 
 def test_unrouted_when_fallback_pool_is_empty(store: Store) -> None:
     org = fixtures.org(2)
-    store.save_org(org)
     text = fixtures.CONFIG.replace("then: {queue: nurture}", "then: {distribute: sales}")
-    config, source = fixtures.config(org, text)
-    seq = store.save_config(
-        content_hash=config.content_hash,
-        name=config.name,
-        document=config.document,
-        source=source,
-        activate=True,
-    )
+    config, seq = fixtures.activate(store, org, text)
     for rep in ("r1", "r2"):
         store.set_rep_status(rep, RepStatus.PAUSED)
     service = RoutingService(store, clock=lambda: fixtures.NOW)
@@ -128,18 +112,10 @@ def test_unrouted_when_fallback_pool_is_empty(store: Store) -> None:
 
 def test_held_leads_are_retried_once_and_reassigned_when_reps_return(store: Store) -> None:
     org = fixtures.org(2)
-    store.save_org(org)
     text = fixtures.CONFIG.replace(
         "then: {distribute: sales}", "then: {distribute: {pool: sales, if_empty: hold}}"
     )
-    config, source = fixtures.config(org, text)
-    seq = store.save_config(
-        content_hash=config.content_hash,
-        name=config.name,
-        document=config.document,
-        source=source,
-        activate=True,
-    )
+    config, seq = fixtures.activate(store, org, text)
     for rep in ("r1", "r2"):
         store.set_rep_status(rep, RepStatus.PAUSED)
     service = RoutingService(store, clock=lambda: fixtures.NOW)
