@@ -164,27 +164,16 @@ class Store:
 
     def load_org(self) -> Org:
         with self.engine.connect() as conn:
+
+            def docs(table: Any) -> Iterator[dict[str, Any]]:
+                return iter(conn.scalars(select(table.c.doc).order_by(table.c.id)))
+
             return build_org(
-                reps=[
-                    orgfile.rep_from_doc(d)
-                    for d in conn.scalars(select(t.reps.c.doc).order_by(t.reps.c.id))
-                ],
-                teams=[
-                    orgfile.team_from_doc(d)
-                    for d in conn.scalars(select(t.teams.c.doc).order_by(t.teams.c.id))
-                ],
-                territories=[
-                    orgfile.territory_from_doc(d)
-                    for d in conn.scalars(select(t.territories.c.doc).order_by(t.territories.c.id))
-                ],
-                segments=[
-                    orgfile.segment_from_doc(d)
-                    for d in conn.scalars(select(t.segments.c.doc).order_by(t.segments.c.id))
-                ],
-                accounts=[
-                    orgfile.account_from_doc(d)
-                    for d in conn.scalars(select(t.accounts.c.doc).order_by(t.accounts.c.id))
-                ],
+                reps=map(orgfile.rep_from_doc, docs(t.reps)),
+                teams=map(orgfile.team_from_doc, docs(t.teams)),
+                territories=map(orgfile.territory_from_doc, docs(t.territories)),
+                segments=map(orgfile.segment_from_doc, docs(t.segments)),
+                accounts=map(orgfile.account_from_doc, docs(t.accounts)),
             )
 
     def set_rep_status(self, rep_id: str, status: RepStatus) -> bool:
