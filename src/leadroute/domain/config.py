@@ -19,8 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leadroute.domain.conditions import Condition, ConditionCompiler, Issue
 from leadroute.domain.enrichment import EnrichmentConfig
 from leadroute.domain.fields import FieldSpec, FieldType, Vocabulary
+from leadroute.domain.intent import IntentScorer
 from leadroute.domain.org import Org, RepStatus, zone
-from leadroute.domain.scoring import FitScorer, ScoringModel, fit_scorer
+from leadroute.domain.scoring import (
+    FitScorer,
+    Matrix,
+    PredictiveModel,
+    ScoringModel,
+    build_matrix,
+    fit_scorer,
+    matrix_problems,
+)
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=80)]
 
@@ -285,6 +294,9 @@ class RoutingConfig:
     enrichment: EnrichmentConfig | None = None
     cleaning: CleaningModel = field(default_factory=CleaningModel)
     fit: FitScorer | None = None
+    intent: IntentScorer | None = None
+    matrix: Matrix | None = None
+    predictive: PredictiveModel | None = None
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -357,6 +369,13 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
             for i, rule in enumerate(model.scoring.fit.rules)
         ]
         fit = fit_scorer(model.scoring.fit, conditions)
+    intent = IntentScorer(model.scoring.intent) if model.scoring.intent is not None else None
+    matrix = _matrix(model.scoring, fit, intent, issues)
+    if intent is not None:
+        for i, queue in enumerate(intent.model.reroute.queues):
+            if queue not in model.queues:
+                where = ("scoring", "intent", "reroute", "queues", i)
+                issues.append(Issue(where, f"re-route names undeclared queue '{queue}'"))
     if any(i.severity == "error" for i in issues):
         return None, issues
     config = RoutingConfig(
@@ -372,8 +391,28 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         enrichment=model.enrichment,
         cleaning=model.cleaning,
         fit=fit,
+        intent=intent,
+        matrix=matrix,
+        predictive=model.scoring.predictive,
     )
     return config, issues
+
+
+def _matrix(
+    scoring: ScoringModel,
+    fit: FitScorer | None,
+    intent: IntentScorer | None,
+    issues: list[Issue],
+) -> Matrix | None:
+    if scoring.matrix is None:
+        return None
+    where: tuple[str | int, ...] = ("scoring", "matrix")
+    if fit is None or intent is None:
+        issues.append(Issue(where, "the fit x intent matrix needs scoring.fit and scoring.intent"))
+        return None
+    for path, message in matrix_problems(scoring.matrix, fit.tier_names, intent.tier_names):
+        issues.append(Issue((*where, *path), message))
+    return build_matrix(scoring.matrix)
 
 
 def _known_fields(

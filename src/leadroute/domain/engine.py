@@ -14,10 +14,12 @@ from leadroute.domain.conditions import getter
 from leadroute.domain.config import Action, ActionKind, Node, RoutingConfig
 from leadroute.domain.decision import Decision, NodeTrace, Outcome
 from leadroute.domain.distribution import Pick, RepLoad, pick, unavailable
+from leadroute.domain.intent import NO_INTENT
 from leadroute.domain.lead import Lead
 from leadroute.domain.matching import FREE_MAIL
 from leadroute.domain.org import Account, Org
-from leadroute.ports import RoutingState
+from leadroute.domain.scoring import Prediction, Signals
+from leadroute.ports import Predictor, RoutingState
 
 _NO_LOAD = RepLoad()
 
@@ -25,16 +27,25 @@ _NO_LOAD = RepLoad()
 class Router:
     """A compiled config bound to an org snapshot."""
 
-    def __init__(self, config: RoutingConfig, org: Org) -> None:
+    def __init__(self, config: RoutingConfig, org: Org, predictor: Predictor | None = None) -> None:
         self.config = config
         self.org = org
+        self.predictor = predictor
         self._value_getters: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {
             node.id: tuple((name, getter(name)) for name in node.condition.fields)
             for node in config.nodes
         }
 
-    def context(self, lead: Lead, account: Account | None = None) -> dict[str, Any]:
-        """The data conditions see: lead fields plus derived fields and the matched account."""
+    def context(
+        self,
+        lead: Lead,
+        account: Account | None = None,
+        signals: Signals | None = None,
+        *,
+        predict: bool = True,
+    ) -> dict[str, Any]:
+        """The data conditions see: lead fields plus derived fields, the matched account and
+        the scores. `predict=False` leaves the predictive score to `predict()`, for a batch."""
         data = dict(lead.fields)
         data["id"] = lead.id
         if lead.channel and not data.get("channel"):
@@ -49,12 +60,47 @@ class Router:
         if "segment" not in data:
             data["segment"] = self.org.segment_of(data)
         data["account"] = account.as_fields() if account is not None else None
-        fit = self.config.fit
-        if fit is not None:
-            result = fit.score(data)
+        config = self.config
+        if config.fit is not None:
+            result = config.fit.score(data)
             data["fit_score"], data["fit_tier"] = result.score, result.tier
             data["_fit"] = result
+        if config.intent is not None:
+            intent = signals.intent if signals is not None and signals.intent else NO_INTENT
+            data["intent_score"], data["intent_tier"] = intent.score, intent.tier
+            if intent.product and not data.get("intent_product"):
+                data["intent_product"] = intent.product
+            data["_intent"] = intent
+            account_intent = signals.account if signals is not None else None
+            if account_intent is not None and data["account"] is not None:
+                data["account"]["intent_score"] = account_intent.score
+                data["account"]["surging"] = account_intent.surging
+                data["_account_intent"] = account_intent
+        if config.matrix is not None:
+            data["path"] = config.matrix.path(data["fit_tier"], data["intent_tier"])
+        if signals is not None and signals.prediction is not None:
+            self._set_prediction(data, signals.prediction)
+        elif predict and self.predictor is not None:
+            self.predict([data])
         return data
+
+    def predict(self, contexts: list[dict[str, Any]], *, reasons: int = 3) -> None:
+        """Set the predictive score on many contexts with one call of the model."""
+        predictor = self.predictor
+        if predictor is None or not contexts:
+            return
+        probabilities = predictor.predict_many(contexts)
+        for data, probability in zip(contexts, probabilities, strict=True):
+            top = tuple((c.label, round(c.effect, 3)) for c in predictor.explain(data, reasons))
+            prediction = Prediction(
+                predictor.name, predictor.version, round(float(probability), 4), top
+            )
+            self._set_prediction(data, prediction)
+
+    @staticmethod
+    def _set_prediction(data: dict[str, Any], prediction: Prediction) -> None:
+        data["conversion_probability"] = prediction.probability
+        data["_prediction"] = prediction
 
     def route(
         self,
@@ -68,7 +114,7 @@ class Router:
     ) -> Decision:
         data = data if data is not None else self.context(lead, account)
         decision = Decision(
-            scores={"fit": data["_fit"].as_record()} if "_fit" in data else {},
+            scores=scores_record(data),
             lead_id=lead.id,
             outcome=Outcome.UNROUTED,
             reason="",
@@ -263,3 +309,23 @@ def sticky_key(data: Mapping[str, Any]) -> str | None:
     free = data.get("free_email") or email_domain in FREE_MAIL
     domain = data.get("domain") or (None if free else email_domain)
     return f"domain:{str(domain).lower()}" if domain else None
+
+
+def scores_record(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The scores part of the decision record: each score with its reasons."""
+    scores: dict[str, Any] = {}
+    if "_fit" in data:
+        scores["fit"] = data["_fit"].as_record()
+    if "_intent" in data:
+        scores["intent"] = data["_intent"].as_record()
+    if "_account_intent" in data:
+        scores["account_intent"] = data["_account_intent"].as_record()
+    if "path" in data and "fit_tier" in data and "intent_tier" in data:
+        scores["path"] = {
+            "fit_tier": data["fit_tier"],
+            "intent_tier": data["intent_tier"],
+            "path": data["path"],
+        }
+    if "_prediction" in data:
+        scores["predictive"] = data["_prediction"].as_record()
+    return scores

@@ -88,7 +88,13 @@ LEAD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("score", _N, "lead score"),
     FieldSpec("fit_score", _N, "fit score from the config's scoring rules"),
     FieldSpec("fit_tier", _S, "fit tier (A-D) from the config's scoring rules"),
-    FieldSpec("intent_score", _N, "intent score"),
+    FieldSpec("intent_score", _N, "intent score: decayed engagement points (scoring.intent)"),
+    FieldSpec("intent_tier", _S, "intent tier (high/low) from scoring.intent"),
+    FieldSpec("intent_product", _S, "the product the lead's activity engaged with most"),
+    FieldSpec("path", _S, "path from the fit x intent matrix (scoring.matrix)"),
+    FieldSpec(
+        "conversion_probability", _N, "predictive model's probability of converting (0 to 1)"
+    ),
     FieldSpec("tags", _L, "free tags"),
     FieldSpec("segment", _S, "size segment id, derived from the org's segments"),
     FieldSpec("free_email", _B, "email is from a free-mail provider"),
@@ -118,6 +124,8 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("account.named", _B, "account is a named (target) account"),
     FieldSpec("account.industry", _S, "account industry"),
     FieldSpec("account.employees", _N, "account employees"),
+    FieldSpec("account.intent_score", _N, "intent of the account's people and visits"),
+    FieldSpec("account.surging", _B, "the account's web visits are surging (a hot account)"),
 )
 
 

@@ -20,6 +20,7 @@ from leadroute.domain.lead import Lead
 from leadroute.domain.matching import match_account
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Account, Org
+from leadroute.domain.scoring import Signals
 from leadroute.services.enrichment import Enricher
 
 # Fields the dedupe index keeps per lead (enough to score a match, small in memory).
@@ -46,6 +47,9 @@ class CleanLead:
     enrichment: EnrichmentResult | None = None
     quality: dict[str, Any] = field(default_factory=dict)
     account_key: str | None = None  # what ties it to earlier leads of its company (sticky)
+    signals: Signals | None = None  # engagement and predictive score, set for a chunk at once
+    context: dict[str, Any] | None = None  # what the conditions see; None: compute when needed
+    prepare_ns: int = 0  # time spent cleaning and scoring before the decision
 
 
 class LeadPipeline:

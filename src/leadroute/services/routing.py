@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from leadroute.adapters.leadfile import ParsedRow
+from leadroute.adapters.store.activity_store import ActivityStore
 from leadroute.adapters.store.enrichment_store import EnrichmentStore
 from leadroute.adapters.store.sql import RoutingSession, Store
 from leadroute.domain.config import RoutingConfig
@@ -22,6 +23,7 @@ from leadroute.domain.engine import Router, sticky_key
 from leadroute.domain.lead import Lead
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Org, RepStatus
+from leadroute.domain.scoring import Signals
 from leadroute.services.enrichment import build_enricher
 from leadroute.services.pipeline import DEDUPE_FIELDS, CleanLead, LeadPipeline
 
@@ -99,6 +101,7 @@ class RoutingService:
         self._router: Router | None = None
         self._seq: int | None = None
         self._pipeline: LeadPipeline | None = None
+        self._activities: ActivityStore | None = None
         self.base_dir = base_dir
 
     def use(self, config: RoutingConfig, seq: int, org: Org | None = None) -> None:
@@ -191,6 +194,16 @@ class RoutingService:
         summary.total = sum(summary.outcomes.values())
         return summary
 
+    def lead_context(self, lead_id: str) -> dict[str, Any]:
+        """What the active config's conditions see for a stored lead, as of now: its fields
+        (cleaned), derived fields, the matched account and its scores."""
+        stored = self.store.lead(lead_id)
+        if stored is None:
+            raise LookupError(f"no lead '{lead_id}' in the store")
+        router = self.router
+        account = router.org.accounts.get(stored.account_id or "")
+        return router.context(stored.lead, account)
+
     def close_lead(self, lead_id: str, status: str) -> None:
         """A rep worked a routed lead: record its new status and free its place in the load."""
         if status not in CLOSED_STATUSES:
@@ -252,7 +265,11 @@ class RoutingService:
             later: list[tuple[CleanLead, Decision]] = []
             with self.store.routing_session(router.org, pools, self._seq) as session:
                 leads = session.claim(size, batch_id=batch_id)
-                decisions = [self._route_one(session, lead, later=later) for lead in leads]
+                prepared = self._prepare(leads)
+                decisions = [
+                    self._route_one(session, lead, later=later, prepared=clean)
+                    for lead, clean in zip(leads, prepared, strict=True)
+                ]
             if not leads:
                 break
             if later:
@@ -282,8 +299,9 @@ class RoutingService:
             ) as session:
                 leads = session.claim(len(part), lead_ids=part, statuses=(Outcome.HELD.value,))
                 current = session.current_decisions([lead.id for lead in leads])
+                prepared = self._prepare(leads)
                 decisions = []
-                for lead in leads:
+                for lead, clean in zip(leads, prepared, strict=True):
                     previous = current.get(lead.id)
                     node = previous[1] if previous else None
 
@@ -296,6 +314,7 @@ class RoutingService:
                             lead,
                             supersedes=previous[0] if previous else None,
                             keep=changed if previous else None,
+                            prepared=clean,
                         )
                     )
             for decision in decisions:
@@ -305,6 +324,68 @@ class RoutingService:
             if progress is not None:
                 progress(len(decisions))
         return summary
+
+    def reassess(
+        self,
+        *,
+        emails: Sequence[str] = (),
+        lead_ids: Sequence[str] = (),
+        account_ids: Sequence[str] = (),
+    ) -> list[Decision]:
+        """Re-route the parked leads of these people and accounts whose intent tier, path or
+        account surge changed since their decision: held leads (if the config says so) and
+        leads in the config's re-route queues (nurture, self-serve). The new decision links to
+        the one it supersedes; a lead whose route comes out the same keeps its decision."""
+        router = self.router
+        intent = router.config.intent
+        if intent is None:
+            return []
+        refs = self.activities.parked(
+            emails=emails,
+            lead_ids=lead_ids,
+            account_ids=account_ids,
+            held=intent.model.reroute.held,
+            queues=intent.model.reroute.queues,
+        )
+        decisions: list[Decision] = []
+        ids = [ref.id for ref in refs]
+        for start in range(0, len(ids), self.chunk_size):
+            part = ids[start : start + self.chunk_size]
+            with self.store.routing_session(
+                router.org, list(router.config.pools), self._seq
+            ) as session:
+                leads = session.claim(
+                    len(part), lead_ids=part, statuses=(Outcome.HELD.value, Outcome.ROUTED.value)
+                )
+                current = {d.lead_id: d for d in self.store.current_decisions(part)}
+                for lead, clean in zip(leads, self._prepare(leads, dedupe=False), strict=True):
+                    previous = current.get(lead.id)
+                    assert clean.context is not None
+                    crossed = _crossed(previous.record if previous else {}, clean.context)
+                    if crossed is None:
+                        continue
+                    old = previous.record if previous else {}
+
+                    def moved(
+                        d: Decision, old: Mapping[str, Any] = old, why: str = crossed
+                    ) -> bool:
+                        """Record only a decision that goes somewhere else, saying why."""
+                        before = (old.get("outcome"), old.get("route"), old.get("rep"))
+                        after = (d.outcome.value, d.node, d.rep_id)
+                        if before == after and old.get("queue") == d.queue:
+                            return False
+                        d.reason = f"re-routed because {why}: {d.reason}"
+                        decisions.append(d)
+                        return True
+
+                    self._route_one(
+                        session,
+                        lead,
+                        supersedes=previous.id if previous else None,
+                        keep=moved,
+                        prepared=clean,
+                    )
+        return decisions
 
     def _reroute_enriched(
         self, later: list[tuple[CleanLead, Decision]], decisions: list[Decision]
@@ -317,7 +398,7 @@ class RoutingService:
             current = s.current_decisions([clean.lead.id for clean, _ in later])
             for clean, first in later:
                 gaps = self._enrichable(clean)
-                if not gaps or not self.pipeline.enrich(clean, fields=gaps):
+                if not gaps or not self._enrich(clean, gaps):
                     continue
                 second = self._decide(s, clean, frozenset())
                 if (second.node, second.rep_id, second.queue, second.outcome) == (
@@ -366,6 +447,65 @@ class RoutingService:
             )
         return self._pipeline
 
+    def _prepare(self, leads: list[Lead], *, dedupe: bool = True) -> list[CleanLead]:
+        """Clean a chunk of leads, then score it: engagement is read for the whole chunk in a
+        few queries and the predictive model scores it in one call.
+
+        A lead is findable as a duplicate of the later leads of its chunk as soon as it is
+        cleaned (unless it is itself a duplicate, which its decision settles).
+        """
+        started = time.perf_counter_ns()
+        pipeline = self.pipeline
+        cleans = []
+        for lead in leads:
+            clean = pipeline.clean(lead, dedupe=dedupe)
+            if dedupe and clean.duplicate is None:
+                pipeline.remember(clean.lead)
+            cleans.append(clean)
+        self._score(cleans)
+        share = (time.perf_counter_ns() - started) // max(len(cleans), 1)
+        for clean in cleans:
+            clean.prepare_ns = share
+        return cleans
+
+    def _score(self, cleans: list[CleanLead]) -> None:
+        """Signals and the conditions' view of each lead, with the predictive score batched."""
+        router = self.router
+        for clean, signals in zip(cleans, self._signals(cleans), strict=True):
+            clean.signals = signals
+            clean.context = router.context(clean.lead, clean.account, signals, predict=False)
+        router.predict([c.context for c in cleans if c.context is not None])
+
+    def _signals(self, cleans: list[CleanLead]) -> list[Signals | None]:
+        """Each lead's engagement and its account's, read for the chunk at once."""
+        intent = self.router.config.intent
+        if intent is None or not cleans:
+            return [None] * len(cleans)
+        now = self.clock()
+        since = intent.since(now)
+        emails = [_email_key(c.lead) for c in cleans]
+        people = self.activities.for_people(
+            [e for e in emails if e], [c.lead.id for c in cleans], since=since
+        )
+        account_ids = sorted({c.account.id for c in cleans if c.account is not None})
+        by_account = self.activities.for_accounts(account_ids, since=since) if account_ids else {}
+        accounts = {aid: intent.account(by_account.get(aid, ()), now) for aid in account_ids}
+        signals: list[Signals | None] = []
+        for clean, email in zip(cleans, emails, strict=True):
+            acts = people.get(f"lead:{clean.lead.id}", [])
+            if email:
+                acts = acts + people.get(f"email:{email}", [])
+            account = accounts.get(clean.account.id) if clean.account is not None else None
+            score = intent.score(acts, now, surging=account.surging if account else False)
+            signals.append(Signals(intent=score, account=account))
+        return signals
+
+    @property
+    def activities(self) -> ActivityStore:
+        if self._activities is None:
+            self._activities = ActivityStore(self.store)
+        return self._activities
+
     def _route_one(
         self,
         session: RoutingSession,
@@ -376,17 +516,18 @@ class RoutingService:
         previous_owner: str | None = None,
         keep: Callable[[Decision], bool] | None = None,
         later: list[tuple[CleanLead, Decision]] | None = None,
+        prepared: CleanLead | None = None,
     ) -> Decision:
         """Clean, then decide, then record (unless `keep` says the decision changes nothing).
 
-        With enrichment configured, a route whose policy is `wait` is decided again on the
+        `prepared` is the lead cleaned and scored with its chunk (see `_prepare`). With
+        enrichment configured, a route whose policy is `wait` is decided again on the
         enriched lead; under `route_now` the decision stands and the lead goes on `later`, to be
         enriched and re-routed after this chunk commits if that changes where it goes.
         """
         started = time.perf_counter_ns()
-        pipeline = self.pipeline
         rerouting = supersedes is not None or bool(exclude)
-        clean = pipeline.clean(lead, dedupe=not rerouting)
+        clean = prepared or self._prepare([lead], dedupe=not rerouting)[0]
         decision = None
         if clean.duplicate is not None:
             decision = self._to_duplicate_owner(session, clean)
@@ -395,12 +536,13 @@ class RoutingService:
             gaps = self._enrichable(clean)
             if gaps:
                 if self._policy(decision) == "wait" or later is None:
-                    if pipeline.enrich(clean, fields=gaps):
+                    if self._enrich(clean, gaps):
                         decision = self._decide(session, clean, exclude)
                 else:
                     later.append((clean, decision))
         decision.data_quality = clean.quality
-        decision.timings["route_us"] = round((time.perf_counter_ns() - started) / 1000, 1)
+        spent = time.perf_counter_ns() - started + (clean.prepare_ns if prepared else 0)
+        decision.timings["route_us"] = round(spent / 1000, 1)
         if lead.received_at is not None:
             lag = (decision.decided_at - lead.received_at).total_seconds()
             decision.timings["since_received_s"] = round(lag, 3)
@@ -409,11 +551,20 @@ class RoutingService:
             self._record(session, decision, clean, lead, previous_owner=previous_owner)
         return decision
 
+    def _enrich(self, clean: CleanLead, gaps: list[str]) -> bool:
+        """Fill gaps through the waterfall; a lead that changed is scored again."""
+        if not self.pipeline.enrich(clean, fields=gaps):
+            return False
+        self._score([clean])
+        return True
+
     def _decide(
         self, session: RoutingSession, clean: CleanLead, exclude: frozenset[str]
     ) -> Decision:
         router = self.router
-        data = router.context(clean.lead, clean.account)
+        data = clean.context
+        if data is None:
+            data = router.context(clean.lead, clean.account, clean.signals)
         return router.route(
             clean.lead,
             now=self.clock(),
@@ -433,7 +584,8 @@ class RoutingService:
         previous_owner: str | None = None,
     ) -> None:
         if clean.account_key is None:
-            clean.account_key = sticky_key(self.router.context(clean.lead, clean.account))
+            context = clean.context or self.router.context(clean.lead, clean.account)
+            clean.account_key = sticky_key(context)
         changed = clean.lead.fields != original.fields
         session.record(
             decision,
@@ -580,6 +732,32 @@ def batch_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def _crossed(record: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
+    """What moved a lead across a threshold since its decision record, in words, or None."""
+    scores = record.get("scores") or {}
+    old_intent = scores.get("intent") or {}
+    old_tier = old_intent.get("tier", "low")
+    new_tier = data.get("intent_tier", "low")
+    old_score = old_intent.get("score", 0)
+    new_score = data.get("intent_score", 0)
+    old_surge = bool((scores.get("account_intent") or {}).get("surging"))
+    new_surge = bool((data.get("account") or {}).get("surging"))
+    old_path = (scores.get("path") or {}).get("path")
+    new_path = data.get("path")
+    if new_surge and not old_surge:
+        return "the account started surging"
+    if new_tier != old_tier:
+        return f"intent moved from {old_tier} ({old_score}) to {new_tier} ({new_score})"
+    if new_path != old_path and old_path is not None:
+        return f"its path moved from {old_path} to {new_path}"
+    return None
+
+
+def _email_key(lead: Lead) -> str | None:
+    email = lead.fields.get("email")
+    return email.strip().lower() if isinstance(email, str) and email.strip() else None
 
 
 def _sources(lead: Lead) -> tuple[str, ...]:
