@@ -133,3 +133,73 @@ def test_no_scoring_section_means_no_scores(document: dict[str, object]) -> None
     assert config is not None and config.fit is None
     decision = Router(config, Org()).route(Lead("x", {}), now=NOW, state=MemoryRoutingState(Org()))
     assert decision.scores == {}
+
+
+MATRIX = {
+    "A": {"high": "fast_track", "low": "spread"},
+    "B": {"high": "fast_track", "low": "spread"},
+    "C": {"high": "qualify", "low": "nurture"},
+    "D": {"high": "qualify", "low": "nurture"},
+}
+
+
+def _with_matrix(matrix: object, intent: object = None) -> dict[str, object]:
+    scoring = dict(DOCUMENT["scoring"])  # type: ignore[call-overload]
+    scoring["intent"] = intent if intent is not None else {"tiers": {"high": 30}}
+    scoring["matrix"] = matrix
+    return {**DOCUMENT, "scoring": scoring}
+
+
+def test_matrix_sets_the_path_from_both_tiers() -> None:
+    config, issues = compile_config(_with_matrix(MATRIX), _org())
+    assert config is not None, issues
+    router = Router(config, _org())
+    lead = Lead("L1", {"employees": 800, "title": "VP", "seniority": "vp", "industry": "Software"})
+    data = router.context(lead)
+    assert (data["fit_tier"], data["intent_tier"], data["path"]) == ("A", "low", "spread")
+    decision = router.route(lead, now=NOW, state=MemoryRoutingState(_org()), data=data)
+    assert decision.scores["path"] == {"fit_tier": "A", "intent_tier": "low", "path": "spread"}
+    assert decision.scores["intent"]["score"] == 0
+
+
+@pytest.mark.parametrize(
+    ("matrix", "intent", "message"),
+    [
+        ({**MATRIX, "D": {"high": "qualify"}}, None, "fit D x intent low has no path"),
+        ({k: v for k, v in MATRIX.items() if k != "C"}, None, "no row for fit tier 'C'"),
+        ({**MATRIX, "E": {"high": "x", "low": "y"}}, None, "unknown fit tier 'E'"),
+        (
+            {k: {**v, "warm": "x"} for k, v in MATRIX.items()},
+            None,
+            "unknown intent tier 'warm'",
+        ),
+        (
+            MATRIX,
+            {"tiers": {"high": 50, "warm": 20}},
+            "fit A x intent warm has no path",
+        ),
+    ],
+)
+def test_matrix_must_cover_every_cell(matrix: object, intent: object, message: str) -> None:
+    config, issues = compile_config(_with_matrix(matrix, intent), _org())
+    assert config is None
+    assert any(message in i.message for i in issues), issues
+
+
+def test_matrix_needs_fit_and_intent() -> None:
+    document = {**DOCUMENT, "scoring": {"matrix": MATRIX}}
+    config, issues = compile_config(document, _org())
+    assert config is None
+    assert [i.message for i in issues] == [
+        "the fit x intent matrix needs scoring.fit and scoring.intent"
+    ]
+    assert issues[0].path == ("scoring", "matrix")
+
+
+def test_reroute_queues_must_be_declared() -> None:
+    document = _with_matrix(MATRIX, {"reroute": {"queues": ["nurture", "parking"]}})
+    config, issues = compile_config(document, _org())
+    assert config is None
+    assert [(i.path, i.message) for i in issues] == [
+        (("scoring", "intent", "reroute", "queues", 1), "re-route names undeclared queue 'parking'")
+    ]
