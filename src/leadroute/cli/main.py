@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from leadroute.adapters.leadfile import ColumnMapping, batch_id_for, load_mapping, read_leads
 from leadroute.adapters.orgfile import OrgFileError, load_org
 from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
+from leadroute.cli.activity import activity_app
+from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
+from leadroute.cli.score import score_app
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.schema import config_schema
@@ -34,37 +33,20 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=F
 rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes open leads).")
 org_app = typer.Typer(help="Load and inspect the org: reps, teams, territories, accounts.")
 config_app = typer.Typer(help="Routing config versions: list, activate, show.")
-lead_app = typer.Typer(help="Work on single leads: close.")
+lead_app = typer.Typer(help="Work on single leads: close, brief.")
 report_app = typer.Typer(help="Reports: data completeness.")
 app.add_typer(rep_app, name="rep")
 app.add_typer(org_app, name="org")
 app.add_typer(config_app, name="config")
 app.add_typer(lead_app, name="lead")
 app.add_typer(report_app, name="report")
-
-console = Console()
-errors = Console(stderr=True)
+app.add_typer(activity_app, name="activity")
+app.add_typer(score_app, name="score")
 
 MappingOption = Annotated[
     Path | None,
     typer.Option("--mapping", help="mapping file: columns -> fields, channel, source (YAML)"),
 ]
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="database URL (default: $LEADROUTE_DB or sqlite:///leadroute.db)"),
-]
-
-
-def _store(db: str | None) -> Store:
-    store = Store(db or get_settings().db)
-    store.migrate()
-    return store
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 def _mapping(path: Path | None) -> ColumnMapping | None:
@@ -73,7 +55,7 @@ def _mapping(path: Path | None) -> ColumnMapping | None:
     try:
         return load_mapping(path)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _org(org_file: Path | None, store: Store | None) -> Org:
@@ -81,7 +63,7 @@ def _org(org_file: Path | None, store: Store | None) -> Org:
         try:
             return load_org(org_file)
         except OrgFileError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     if store is None:
         return Org()
     return store.load_org()
@@ -98,7 +80,7 @@ def _activate(store: Store, path: Path, org: Org, if_invalid: str) -> tuple[Rout
     loaded = load_config_file(path, org)
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
-        raise _fail(f"{path}: invalid; {if_invalid}")
+        raise fail(f"{path}: invalid; {if_invalid}")
     seq = store.save_config(
         content_hash=loaded.config.content_hash,
         name=loaded.config.name,
@@ -107,18 +89,6 @@ def _activate(store: Store, path: Path, org: Org, if_invalid: str) -> tuple[Rout
         activate=True,
     )
     return loaded.config, seq
-
-
-@contextmanager
-def _progress(description: str) -> Iterator[Progress]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=errors, transient=False) as progress:
-        yield progress
 
 
 @app.command()
@@ -132,16 +102,16 @@ def check(
     db: DbOption = None,
 ) -> None:
     """Validate a config: errors at file:line, unreachable nodes, empty pools, unknown names."""
-    store = None if org_file else _store(db)
+    store = None if org_file else open_store(db)
     org = _org(org_file, store)
     if org_file is None and not org.reps:
-        raise _fail(
+        raise fail(
             "no org to check against: pass --org org.yaml, or load one with `leadroute org load`"
         )
     loaded = load_config_file(config, org)
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
-        raise _fail(
+        raise fail(
             f"{config}: invalid, {sum(p.severity == 'error' for p in loaded.problems)} error(s)"
         )
     cfg = loaded.config
@@ -195,8 +165,8 @@ def route(
 ) -> None:
     """Route a batch of leads, store every decision and print a summary per route and rep."""
     if not leads.exists():
-        raise _fail(f"{leads}: no such file")
-    store = _store(db)
+        raise fail(f"{leads}: no such file")
+    store = open_store(db)
     if org_file is not None:
         store.save_org(_org(org_file, None))
     base_dir = config.parent if config is not None else Path(".")
@@ -209,7 +179,7 @@ def route(
         try:
             service.use_active()
         except (LookupError, ValueError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     batch_id = batch_id_for(leads)
     rows = read_leads(
         leads,
@@ -220,7 +190,7 @@ def route(
     )
     out = output.open("w", encoding="utf-8") if output else None
     try:
-        with _progress("routing") as progress:
+        with progress_bar() as progress:
             task = progress.add_task(f"routing {leads.name}", total=None)
             result = service.route_batch(
                 rows,
@@ -248,8 +218,8 @@ def import_leads(
 ) -> None:
     """Store leads without routing them (route later with `leadroute route-pending`)."""
     if not leads.exists():
-        raise _fail(f"{leads}: no such file")
-    service = RoutingService(_store(db))
+        raise fail(f"{leads}: no such file")
+    service = RoutingService(open_store(db))
     batch_id = batch_id_for(leads)
     result = service.import_batch(
         read_leads(leads, batch_id=batch_id, channel=channel, mapping=_mapping(mapping)),
@@ -269,12 +239,29 @@ def lead_close(
     db: DbOption = None,
 ) -> None:
     """Mark a routed lead as worked; it no longer counts as open for load balancing."""
-    service = RoutingService(_store(db))
+    service = RoutingService(open_store(db))
     try:
         service.close_lead(lead, status)
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"lead {lead} is now {status}")
+
+
+@lead_app.command("brief")
+def lead_brief(
+    lead: Annotated[str, typer.Argument(help="lead id")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the brief as JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """What the rep gets with the lead: who, why them, scores with reasons, recent activity."""
+    try:
+        brief = RoutingService(open_store(db)).brief(lead)
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(brief.as_record(), indent=2, default=str) + "\n")
+        return
+    console.print(brief.text(), highlight=False, markup=False)
 
 
 @app.command("route-pending")
@@ -286,7 +273,7 @@ def route_pending(
     db: DbOption = None,
 ) -> None:
     """Route leads waiting in the store with the active config (safe to run in parallel)."""
-    store = _store(db)
+    store = open_store(db)
     service = RoutingService(store, chunk_size=get_settings().chunk_size)
     try:
         result = service.route_pending(limit=limit)
@@ -297,7 +284,7 @@ def route_pending(
                 + ", ".join(f"{v} {k}" for k, v in sorted(again.outcomes.items()))
             )
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     detail = ", ".join(f"{v} {k}" for k, v in sorted(result.outcomes.items()))
     console.print(f"routed {result.total} pending leads" + (f": {detail}" if detail else ""))
 
@@ -312,11 +299,11 @@ def explain(
     db: DbOption = None,
 ) -> None:
     """Show why a lead went where it did: every node tried, values, reps skipped and why."""
-    store = _store(db)
+    store = open_store(db)
     stored = store.lead(lead)
     records = store.decisions(lead)
     if stored is None:
-        raise _fail(f"no lead '{lead}' in the store")
+        raise fail(f"no lead '{lead}' in the store")
     if not records:
         message = f"lead '{lead}' is {stored.status}"
         if stored.reason:
@@ -380,7 +367,7 @@ def demo(
     try:
         template_file = template_path(template)
     except LookupError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     directory.mkdir(parents=True, exist_ok=True)
     files = write_sample(directory, leads=leads)
     config_path = directory / "routing.yaml"
@@ -423,11 +410,11 @@ def _first_lead(db_url: str) -> str:
 @rep_app.command("deactivate")
 def rep_deactivate(rep: str, db: DbOption = None) -> None:
     """Deactivate a rep and re-route its open leads through the flow."""
-    service = RoutingService(_store(db))
+    service = RoutingService(open_store(db))
     try:
         decisions = service.deactivate_rep(rep)
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"{rep} deactivated; {len(decisions)} open leads re-routed")
     for decision in decisions:
         target = decision.rep_id or decision.queue or decision.outcome.value
@@ -435,8 +422,8 @@ def rep_deactivate(rep: str, db: DbOption = None) -> None:
 
 
 def _set_status(rep: str, status: RepStatus, db: str | None) -> None:
-    if not _store(db).set_rep_status(rep, status):
-        raise _fail(f"unknown rep '{rep}'")
+    if not open_store(db).set_rep_status(rep, status):
+        raise fail(f"unknown rep '{rep}'")
     console.print(f"{rep} is now {status.value}")
 
 
@@ -460,7 +447,7 @@ def org_load(
 ) -> None:
     """Load reps, teams, territories, segments and accounts from YAML (and CSV) into the store."""
     org = _org(file, None)
-    service = RoutingService(_store(db))
+    service = RoutingService(open_store(db))
     handed = service.load_org(org, replace=replace)
     console.print(
         f"loaded {len(org.reps)} reps, {len(org.teams)} teams, "
@@ -474,7 +461,7 @@ def org_load(
 @org_app.command("show")
 def org_show(db: DbOption = None) -> None:
     """List reps with role, teams, status, weight and caps."""
-    org = _store(db).load_org()
+    org = open_store(db).load_org()
     table = Table(title=f"{len(org.reps)} reps")
     for column in ("id", "name", "role", "teams", "time zone", "status", "weight", "caps"):
         table.add_column(column)
@@ -507,7 +494,7 @@ def report_completeness(
 ) -> None:
     """Share of leads missing each attribute, and how many leads each gap kept from sales."""
     moment = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
-    result = completeness(_store(db), since=moment, batch_id=batch, fields=field or ())
+    result = completeness(open_store(db), since=moment, batch_id=batch, fields=field or ())
     if as_json:
         sys.stdout.write(json.dumps(result.as_record(), indent=2) + "\n")
         return
@@ -529,7 +516,7 @@ def config_list(db: DbOption = None) -> None:
     table = Table(title="Routing config versions")
     for column in ("seq", "hash", "name", "created", "active"):
         table.add_column(column)
-    for cfg in _store(db).configs():
+    for cfg in open_store(db).configs():
         table.add_row(
             str(cfg.seq),
             cfg.hash,
@@ -543,7 +530,7 @@ def config_list(db: DbOption = None) -> None:
 @config_app.command("activate")
 def config_activate(file: Path, db: DbOption = None) -> None:
     """Validate a config against the stored org and make it the active version."""
-    store = _store(db)
+    store = open_store(db)
     routing, seq = _activate(store, file, store.load_org(), "the active config is unchanged")
     console.print(f"activated {routing.name} as version #{seq} (hash {routing.content_hash})")
 
@@ -551,7 +538,7 @@ def config_activate(file: Path, db: DbOption = None) -> None:
 @config_app.command("show")
 def config_show(seq: Annotated[int | None, typer.Argument()] = None, db: DbOption = None) -> None:
     """Print a stored config version (default: the active one)."""
-    stored = _store(db).config(seq)
+    stored = open_store(db).config(seq)
     if stored is None:
-        raise _fail("no such config version")
+        raise fail("no such config version")
     sys.stdout.write(stored.source)

@@ -131,6 +131,10 @@ class IntentModel(_Strict):
         return self
 
 
+class ActivityError(ValueError):
+    """An event that cannot be recorded, and why."""
+
+
 @dataclass(frozen=True, slots=True)
 class Activity:
     """One engagement event, tied to a person (email or lead id) or only to a company."""

@@ -15,7 +15,13 @@ from typing import Any
 
 from leadroute.adapters.store.activity_store import ActivityStore, LeadRef
 from leadroute.domain.decision import Decision
-from leadroute.domain.intent import DEFAULT_POINTS, Activity, IntentModel, IntentScorer
+from leadroute.domain.intent import (
+    DEFAULT_POINTS,
+    Activity,
+    ActivityError,
+    IntentModel,
+    IntentScorer,
+)
 from leadroute.domain.matching import FREE_MAIL, domain_of, match_account
 from leadroute.domain.org import Org
 from leadroute.services.routing import RoutingService, utc_now
@@ -60,10 +66,6 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     "source": ("source", "system"),
     "key": ("id", "event_id", "key", "activity_id"),
 }
-
-
-class ActivityError(ValueError):
-    """An event that cannot be recorded, and why."""
 
 
 @dataclass
@@ -186,25 +188,31 @@ class ActivityService:
 
     def record(
         self,
-        events: Iterable[tuple[int | None, Mapping[str, Any]]],
+        events: Iterable[tuple[int | None, Mapping[str, Any] | ActivityError]],
         *,
         source: str | None = None,
         reroute: bool = True,
         progress: Callable[[int], None] | None = None,
     ) -> ActivitySummary:
-        """Record (row number, event) pairs; then re-route the parked leads they move."""
+        """Record (row number, event) pairs; then re-route the parked leads they move.
+
+        An event may be an ActivityError already (a file row that could not be read): it is
+        counted as rejected with its reason."""
         intent = self._intent()
         scorer = intent or IntentScorer(IntentModel())
         known = set(scorer.types) | {str(t) for t in DEFAULT_POINTS}
         org = self.routing.store.load_org()
         summary = ActivitySummary()
         touched: dict[str, set[str]] = {"emails": set(), "lead_ids": set(), "account_ids": set()}
-        chunk: list[tuple[int | None, Mapping[str, Any]]] = []
+        chunk: list[tuple[int | None, Mapping[str, Any] | ActivityError]] = []
 
         def flush() -> None:
             now = self.clock()
             parsed: list[Activity] = []
             for row, raw in chunk:
+                if isinstance(raw, ActivityError):
+                    summary.rejected.append((row, str(raw)))
+                    continue
                 try:
                     parsed.append(parse_activity(raw, now=now, known_types=known, source=source))
                 except ActivityError as exc:

@@ -16,6 +16,7 @@ from leadroute.adapters.leadfile import ParsedRow
 from leadroute.adapters.store.activity_store import ActivityStore
 from leadroute.adapters.store.enrichment_store import EnrichmentStore
 from leadroute.adapters.store.sql import RoutingSession, Store
+from leadroute.domain.brief import Brief, build_brief
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.dedupe import LeadMeta, merge
@@ -203,6 +204,19 @@ class RoutingService:
         router = self.router
         account = router.org.accounts.get(stored.account_id or "")
         return router.context(stored.lead, account)
+
+    def brief(self, lead_id: str, *, activity: int = 5) -> Brief:
+        """The brief a rep gets with a lead: from its current decision and recent activity."""
+        stored = self.store.lead(lead_id)
+        if stored is None:
+            raise LookupError(f"no lead '{lead_id}' in the store")
+        current = [d for d in self.store.decisions(lead_id) if d.current]
+        if not current:
+            raise LookupError(f"lead '{lead_id}' has no decision yet ({stored.status})")
+        recent = self.activities.recent(
+            email=_email_key(stored.lead), lead_id=lead_id, limit=activity
+        )
+        return build_brief(lead_id, stored.lead.fields, current[-1].record, recent)
 
     def close_lead(self, lead_id: str, status: str) -> None:
         """A rep worked a routed lead: record its new status and free its place in the load."""
