@@ -334,6 +334,20 @@ def explain(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the HTTP API (activities in, lead briefs out; see /docs)."""
+    import uvicorn
+
+    from leadroute.api import create_app
+
+    uvicorn.run(create_app(open_store(db)), host=host, port=port)
+
+
+@app.command()
 def schema(
     output: Annotated[Path | None, typer.Option(help="write to a file")] = None,
 ) -> None:
