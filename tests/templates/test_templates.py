@@ -23,8 +23,11 @@ from leadroute.domain.decision import Decision, NodeTrace, Outcome
 from leadroute.domain.distribution import RepLoad, unavailable, weight_of
 from leadroute.domain.engine import Router, sticky_key
 from leadroute.domain.fields import Vocabulary
+from leadroute.domain.intent import Activity
 from leadroute.domain.lead import Lead
+from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Account, Org
+from leadroute.domain.scoring import Signals
 from leadroute.domain.yamldoc import load_with_lines
 from leadroute.sample import FREE_MAIL_DOMAINS, generate_leads, sample_org_doc
 
@@ -130,6 +133,7 @@ def team_of(org: Org, team: str) -> set[str]:
 def test_the_shipped_set() -> None:
     shipped = [
         "account_based",
+        "fit_intent",
         "industry_verticals",
         "performance_weighted",
         "product_line",
@@ -479,3 +483,96 @@ def test_fast_track_and_sdr_first() -> None:
             and (item.decision.node or "") != "nurture"
         ):
             assert item.decision.rep_id in ae_reps or item.decision.rep_id is None
+
+
+# --- fit x intent --------------------------------------------------------------------------------
+
+
+@cache
+def run_with_intent() -> Run:
+    """The fit_intent template over normalised sample leads (seniority from titles), every
+    third lead with a demo request yesterday and every seventh with a page view."""
+    org = sample_org()
+    config, issues = compile_config(load("fit_intent"), org)
+    assert config is not None and config.intent is not None, issues
+    router = Router(config, org)
+    state = MemoryRoutingState(org)
+    normalizer = Normalizer()
+    routed: list[Routed] = []
+    for i, row in enumerate(sample_rows()):
+        try:
+            lead = build_lead(row, default_id="unused", vocabulary=Vocabulary())
+        except ValueError:
+            continue
+        lead = Lead(lead.id, normalizer.normalize(lead.fields).fields, lead.source, lead.channel)
+        kind = "demo_request" if i % 3 == 0 else "page_view" if i % 7 == 0 else None
+        acts = [Activity(kind, NOW.replace(day=23), email="x@y.com")] if kind else []
+        signals = Signals(intent=config.intent.score(acts, NOW))
+        account = account_for(row, org)
+        data = router.context(lead, account, signals)
+        decision = router.route(lead, now=NOW, state=state, account=account, data=data)
+        state.apply(decision, sticky_key(data))
+        routed.append(Routed(row, lead, account, data, decision))
+    return Run(config, org, routed, 0)
+
+
+def test_fit_intent_paths_follow_the_matrix() -> None:
+    result = run_with_intent()
+    matrix = load("fit_intent")["scoring"]["matrix"]
+    paths: Counter[str] = Counter()
+    for item in result.routed:
+        fit, intent, path = item.data["fit_tier"], item.data["intent_tier"], item.data["path"]
+        assert path == matrix[fit][intent]
+        assert item.decision.scores["path"] == {
+            "fit_tier": fit,
+            "intent_tier": intent,
+            "path": path,
+        }
+        assert item.decision.scores["fit"]["reasons"] or fit == "D"
+        paths[path] += 1
+        node = item.decision.node or ""
+        assert (
+            node == "fallback"
+            or node.startswith(path)
+            or (path == "nurture" and node == "self_serve")
+        ), (path, node)
+    assert all(paths[p] >= 30 for p in ("fast_track", "spread", "qualify", "nurture")), paths
+
+
+def test_fit_intent_fast_track_goes_to_the_best_ae() -> None:
+    result = run_with_intent()
+    org = result.org
+    owners = pooled = 0
+    for item in result.routed:
+        if item.data["path"] != "fast_track":
+            continue
+        decision, account = item.decision, item.account
+        if account is not None and account.owner_id and available(org, account.owner_id):
+            assert decision.node == "fast_track_owner"
+            assert decision.rep_id == account.owner_id
+            owners += 1
+        elif decision.pool is not None:
+            assert result.config.pools[decision.pool].method == "weighted"
+            assert decision.rep_id in {
+                r
+                for t in ("na_west_ae", "na_east_ae", "emea_ae", "apac_ae")
+                for r in team_of(org, t)
+            }
+            pooled += 1
+    assert owners >= 5 and pooled >= 20
+
+
+def test_fit_intent_low_paths_go_to_sdrs_self_serve_and_nurture() -> None:
+    result = run_with_intent()
+    sdrs = {r for t in ("na_west_sdr", "na_east_sdr", "emea_sdr", "apac_sdr")
+            for r in team_of(result.org, t)}  # fmt: skip
+    for item in result.routed:
+        decision = item.decision
+        if decision.node and decision.node.startswith("qualify"):
+            assert item.data["intent_tier"] == "high" and item.data["fit_tier"] in "CD"
+            assert decision.rep_id in sdrs
+        elif decision.node == "self_serve":
+            assert item.data["segment"] == "A"
+            assert decision.redirect_url == "https://www.leadroute-demo.example/signup"
+        elif decision.node == "nurture":
+            assert item.data["segment"] != "A" and item.data["intent_tier"] == "low"
