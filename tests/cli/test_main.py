@@ -310,4 +310,4 @@ def test_explain_prints_the_fit_score_and_its_reasons(workdir: Path) -> None:
         ],
     )
     shown = runner.invoke(app, ["explain", "2"])
-    assert "fit: 30 (tier C): big enough (+30)" in shown.output, shown.output
+    assert "Fit C (30): big enough (+30)" in shown.output, shown.output

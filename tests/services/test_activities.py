@@ -120,7 +120,11 @@ def test_intent_is_decayed_capped_and_in_the_decision_record(
     page_views = next(t for t in intent["by_type"] if t["type"] == "page_view")
     assert page_views == {"type": "page_view", "count": 20, "points": 15, "capped": True}
     assert "1 demo request: 25 pts" in intent["reasons"]
-    assert record["scores"]["path"] == {"fit_tier": "A", "intent_tier": "high", "path": "fast_track"}
+    assert record["scores"]["path"] == {
+        "fit_tier": "A",
+        "intent_tier": "high",
+        "path": "fast_track",
+    }
     assert record["route"] == "fast_track"
 
 
@@ -271,3 +275,24 @@ def _rows(leads: list[Lead]) -> list[Any]:
     from leadroute.adapters.leadfile import ParsedRow
 
     return [ParsedRow(i, lead, None, dict(lead.fields)) for i, lead in enumerate(leads, 1)]
+
+
+def test_visits_from_before_the_account_existed_count_for_it(
+    services: tuple[RoutingService, ActivityService],
+) -> None:
+    routing, activities = services
+    burst = [
+        (n, {"type": "page_view", "domain": "initech.com", "occurred_at": _ago(n / 10)})
+        for n in range(10)
+    ]
+    activities.record(burst)  # no account has this domain yet: stored unlinked
+    org = _org()
+    accounts = [*org.accounts.values(), Account("acc2", "Initech", "initech.com")]
+    routing.load_org(build_org(reps=list(org.reps.values()), accounts=accounts,
+                               segments=list(org.segments.values()),
+                               territories=list(org.territories.values())))  # fmt: skip
+    routing.route_batch(_rows([_lead(8, domain="initech.com")]), batch_id="b1")
+    record = routing.store.decisions("L8")[-1].record
+    assert record["account"]["id"] == "acc2"
+    assert record["scores"]["account_intent"]["window_visits"] == 10
+    assert record["scores"]["account_intent"]["surging"] is True

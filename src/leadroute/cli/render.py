@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from leadroute.domain.brief import score_lines
 from leadroute.domain.org import Org
 from leadroute.services.routing import BatchSummary
 
@@ -135,12 +136,8 @@ def decision(
                     str(cand.get("open", "")),
                 )
             console.print(table)
-    fit = (record.get("scores") or {}).get("fit")
-    if fit:
-        reasons = ", ".join(f"{r['reason']} ({r['points']:+g})" for r in fit.get("reasons", []))
-        console.print(
-            f"  fit: {fit['score']} (tier {fit['tier']}){': ' + reasons if reasons else ''}"
-        )
+    for line in score_lines(record.get("scores") or {}):
+        console.print(f"  {line}", highlight=False)
     if record.get("missing"):
         console.print(f"  missing (minimal viable lead): {', '.join(record['missing'])}")
     quality(console, record.get("data_quality") or {})

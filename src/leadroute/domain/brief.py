@@ -57,7 +57,7 @@ class Brief:
             status = a.get("status") or "prospect"
             named = ", named account" if a.get("named") else ""
             lines.append(f"Account: {a.get('name')} ({status}{named}{owner})")
-        lines.extend(_score_lines(self.scores))
+        lines.extend(score_lines(self.scores))
         if self.activity:
             lines.append("Recent activity:")
             for item in self.activity:
@@ -69,7 +69,8 @@ class Brief:
         return "\n".join(lines)
 
 
-def _score_lines(scores: Mapping[str, Any]) -> list[str]:
+def score_lines(scores: Mapping[str, Any]) -> list[str]:
+    """Each score of a decision record with its reasons, a line each."""
     lines = []
     fit = scores.get("fit")
     if fit:
@@ -80,8 +81,9 @@ def _score_lines(scores: Mapping[str, Any]) -> list[str]:
         why = "; ".join(intent.get("reasons", [])) or "no recent activity"
         lines.append(f"Intent {intent['tier']} ({intent['score']:g}): {why}")
     account = scores.get("account_intent")
-    if account and account.get("surging"):
-        lines.append(f"Hot account: {account['reason']}")
+    if account:
+        label = "Hot account" if account.get("surging") else "Account intent"
+        lines.append(f"{label}: {account['reason']}")
     path = scores.get("path")
     if path:
         lines.append(

@@ -501,8 +501,15 @@ class RoutingService:
         people = self.activities.for_people(
             [e for e in emails if e], [c.lead.id for c in cleans], since=since
         )
-        account_ids = sorted({c.account.id for c in cleans if c.account is not None})
-        by_account = self.activities.for_accounts(account_ids, since=since) if account_ids else {}
+        matched = {c.account.id: c.account.domain for c in cleans if c.account is not None}
+        account_ids = sorted(matched)
+        by_account = (
+            self.activities.for_accounts(
+                account_ids, since=since, domains={a: d for a, d in matched.items() if d}
+            )
+            if account_ids
+            else {}
+        )
         accounts = {aid: intent.account(by_account.get(aid, ()), now) for aid in account_ids}
         signals: list[Signals | None] = []
         for clean, email in zip(cleans, emails, strict=True):
@@ -686,6 +693,7 @@ class RoutingService:
         """
         before = self.store.load_org().reps
         self.store.save_org(org, replace=replace)
+        self._router, self._pipeline = None, None  # route with the new org from now on
         leaving = [
             rep.id
             for rep in org.reps.values()
@@ -695,7 +703,6 @@ class RoutingService:
         ]
         handed: dict[str, list[Decision]] = {}
         if leaving and self.store.config() is not None:
-            self._router = None  # pick up the new org
             for rep_id in leaving:
                 handed[rep_id] = self.reroute_open_leads(rep_id)
         return handed

@@ -133,26 +133,35 @@ class ActivityStore:
         *,
         since: datetime,
         types: Sequence[str] | None = None,
+        domains: Mapping[str, str] | None = None,
     ) -> dict[str, list[Activity]]:
-        """Each account's activities since `since` (every account with activity if None)."""
+        """Each account's activities since `since` (every account with activity if None).
+
+        `domains` (account id -> domain) also counts activity that arrived before its company
+        was an account: unlinked events whose domain is the account's."""
         found: dict[str, list[Activity]] = defaultdict(list)
-        base = select(activities).where(
-            activities.c.occurred_at >= since, activities.c.account_id.is_not(None)
-        )
+        base = select(activities).where(activities.c.occurred_at >= since)
         if types is not None:
             base = base.where(activities.c.type.in_(list(types)))
+        linked = base.where(activities.c.account_id.is_not(None))
         queries = (
-            [base]
+            [linked]
             if account_ids is None
             else [
-                base.where(activities.c.account_id.in_(part))
+                linked.where(activities.c.account_id.in_(part))
                 for part in _chunks(sorted(set(account_ids)))
             ]
         )
+        owners = {domain: account for account, domain in (domains or {}).items() if domain}
+        unlinked = base.where(activities.c.account_id.is_(None))
+        queries += [
+            unlinked.where(activities.c.domain.in_(part)) for part in _chunks(sorted(owners))
+        ]
         with self.engine.connect() as conn:
             for query in queries:
                 for row in conn.execute(query.order_by(activities.c.occurred_at)).mappings():
-                    found[row["account_id"]].append(_activity(row))
+                    account_id = row["account_id"] or owners[row["domain"]]
+                    found[account_id].append(_activity(row))
         return found
 
     def recent(self, *, email: str | None, lead_id: str, limit: int = 10) -> list[Activity]:
