@@ -243,6 +243,11 @@ class IntentScorer:
         #: type -> (points, cap, half-life in days)
         self.types: Mapping[str, tuple[float, float | None, float]] = types
         self._tiers = tuple(sorted(model.tiers.items(), key=lambda kv: -kv[1]))
+        # type -> (points, decay rate per second): points x exp(-rate x age) halves each half-life
+        self._decay = {
+            name: (points, math.log(2) / (half_life * 86400.0))
+            for name, (points, _, half_life) in types.items()
+        }
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -280,25 +285,33 @@ class IntentScorer:
         surging: bool = False,
     ) -> IntentScore:
         """A person's intent: per type, decayed points summed then capped."""
-        lookback = self.model.lookback_days
-        sums: dict[str, float] = defaultdict(float)
-        counts: dict[str, int] = defaultdict(int)
-        products: dict[str, float] = defaultdict(float)
+        lookback = self.model.lookback_days * 86400.0
+        decay = self._decay
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        products: dict[str, float] = {}
         last: datetime | None = None
         for activity in activities:
-            value = self._decayed(activity.type, activity.occurred_at, now, lookback)
-            if value is None:
+            spec = decay.get(activity.type)
+            if spec is None:
                 continue
-            sums[activity.type] += value
-            counts[activity.type] += 1
+            age = (now - activity.occurred_at).total_seconds()
+            if age > lookback:
+                continue
+            name = activity.type
+            value = spec[0] * math.exp(-age * spec[1]) if age > 0 else spec[0]
+            sums[name] = sums.get(name, 0.0) + value
+            counts[name] = counts.get(name, 0) + 1
             if activity.product:
-                products[activity.product] += value
+                products[activity.product] = products.get(activity.product, 0.0) + value
             if last is None or activity.occurred_at > last:
                 last = activity.occurred_at
+        if not sums:
+            return IntentScore(0, self.tier(0, surging=surging))
         by_type = []
         total = 0.0
         for name, value in sums.items():
-            cap = self.types.get(name, (0.0, None, 1.0))[1]
+            cap = self.types[name][1]
             capped = cap is not None and value > cap
             points = _round(min(value, cap) if cap is not None else value)
             total += points
@@ -327,18 +340,6 @@ class IntentScorer:
         surging = window >= surge.min_visits and window >= surge.ratio * daily
         named = sum(1 for person in people if person)
         return AccountIntent(score, surging, window, daily, named)
-
-    def _decayed(
-        self, type_: str, occurred_at: datetime, now: datetime, lookback: int
-    ) -> float | None:
-        spec = self.types.get(type_)
-        if spec is None:
-            return None
-        age = (now - occurred_at).total_seconds() / 86400.0
-        if age > lookback:
-            return None
-        points, _, half_life = spec
-        return points * math.pow(0.5, max(age, 0.0) / half_life)
 
 
 def _round(value: float) -> float:

@@ -21,6 +21,7 @@ from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.dedupe import LeadMeta, merge
 from leadroute.domain.engine import Router, sticky_key
+from leadroute.domain.intent import AccountIntent, Activity
 from leadroute.domain.lead import Lead
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Org, RepStatus
@@ -103,6 +104,7 @@ class RoutingService:
         self._seq: int | None = None
         self._pipeline: LeadPipeline | None = None
         self._activities: ActivityStore | None = None
+        self._account_intents: dict[str, AccountIntent] = {}
         self.base_dir = base_dir
 
     def use(self, config: RoutingConfig, seq: int, org: Org | None = None) -> None:
@@ -256,6 +258,7 @@ class RoutingService:
         summary: BatchSummary | None = None,
     ) -> BatchSummary:
         """Route leads waiting in the store (status new), chunk by chunk, until none are left."""
+        self._account_intents = {}
         summary = summary if summary is not None else BatchSummary(batch_id=batch_id)
         router = self.router
         pools = list(router.config.pools)
@@ -303,6 +306,7 @@ class RoutingService:
 
         A lead still held at the same node keeps its decision (no new record per retry).
         """
+        self._account_intents = {}
         summary = BatchSummary()
         router = self.router
         held = [s.lead.id for s in self.store.leads(status=Outcome.HELD.value)]
@@ -350,6 +354,7 @@ class RoutingService:
         account surge changed since their decision: held leads (if the config says so) and
         leads in the config's re-route queues (nurture, self-serve). The new decision links to
         the one it supersedes; a lead whose route comes out the same keeps its decision."""
+        self._account_intents = {}
         router = self.router
         intent = router.config.intent
         if intent is None:
@@ -501,23 +506,29 @@ class RoutingService:
         people = self.activities.for_people(
             [e for e in emails if e], [c.lead.id for c in cleans], since=since
         )
-        matched = {c.account.id: c.account.domain for c in cleans if c.account is not None}
-        account_ids = sorted(matched)
-        by_account = (
-            self.activities.for_accounts(
-                account_ids, since=since, domains={a: d for a, d in matched.items() if d}
+        # An account's intent is read once per run (route_pending, retry, reassess): its
+        # leads in later chunks reuse it.
+        accounts = self._account_intents
+        matched = {
+            c.account.id: c.account.domain
+            for c in cleans
+            if c.account is not None and c.account.id not in accounts
+        }
+        if matched:
+            by_account = self.activities.for_accounts(
+                sorted(matched), since=since, domains={a: d for a, d in matched.items() if d}
             )
-            if account_ids
-            else {}
-        )
-        accounts = {aid: intent.account(by_account.get(aid, ()), now) for aid in account_ids}
+            for account_id in matched:
+                accounts[account_id] = intent.account(by_account.get(account_id, ()), now)
         signals: list[Signals | None] = []
+        nobody: dict[int, Activity] = {}
         for clean, email in zip(cleans, emails, strict=True):
-            acts = people.get(f"lead:{clean.lead.id}", [])
-            if email:
-                acts = acts + people.get(f"email:{email}", [])
+            acts = people.get(f"lead:{clean.lead.id}", nobody)
+            if email and f"email:{email}" in people:
+                acts = acts | people[f"email:{email}"]
             account = accounts.get(clean.account.id) if clean.account is not None else None
-            score = intent.score(acts, now, surging=account.surging if account else False)
+            surging = account.surging if account is not None else False
+            score = intent.score(acts.values(), now, surging=surging)
             signals.append(Signals(intent=score, account=account))
         return signals
 
@@ -714,6 +725,7 @@ class RoutingService:
         return self.reroute_open_leads(rep_id)
 
     def reroute_open_leads(self, rep_id: str) -> list[Decision]:
+        self._account_intents = {}
         if self._router is not None:
             self.use(self._router.config, self._seq or 0)  # reload the org with the new status
         router = self.router

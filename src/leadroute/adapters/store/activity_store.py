@@ -103,28 +103,34 @@ class ActivityStore:
 
     def for_people(
         self, emails: Sequence[str], lead_ids: Sequence[str], *, since: datetime
-    ) -> dict[str, list[Activity]]:
-        """Activities since `since` keyed by person: 'email:<address>' and 'lead:<id>'."""
-        found: dict[str, list[Activity]] = defaultdict(list)
-        seen: set[int] = set()
+    ) -> dict[str, dict[int, Activity]]:
+        """Activities since `since` keyed by person, 'email:<address>' and 'lead:<id>' (an
+        event with both is under both), each a map of event id -> activity."""
+        found: dict[str, dict[int, Activity]] = defaultdict(dict)
+        emails, lead_ids = sorted(set(emails)), sorted(set(lead_ids))
+        half = _IN_CHUNK // 2
+        c = activities.c
+        columns = (c.id, c.type, c.occurred_at, c.email, c.lead_id, c.product)
         with self.engine.connect() as conn:
-            for column, values, prefix in (
-                (activities.c.email, emails, "email:"),
-                (activities.c.lead_id, lead_ids, "lead:"),
-            ):
-                for part in _chunks(sorted(set(values))):
-                    query = (
-                        select(activities)
-                        .where(column.in_(part), activities.c.occurred_at >= since)
-                        .order_by(activities.c.occurred_at)
+            for start in range(0, max(len(emails), len(lead_ids)), half):
+                some_emails = emails[start : start + half]
+                some_ids = lead_ids[start : start + half]
+                query = select(*columns).where(
+                    or_(c.email.in_(some_emails), c.lead_id.in_(some_ids)),
+                    c.occurred_at >= since,
+                )
+                for row in conn.execute(query):
+                    activity = Activity(
+                        row.type,
+                        _aware(row.occurred_at),
+                        email=row.email,
+                        lead_id=row.lead_id,
+                        product=row.product,
                     )
-                    for row in conn.execute(query).mappings():
-                        activity = _activity(row)
-                        if prefix == "lead:" and row["id"] in seen:
-                            continue
-                        seen.add(row["id"])
-                        key = activity.email if prefix == "email:" else activity.lead_id
-                        found[prefix + str(key)].append(activity)
+                    if row.email:
+                        found[f"email:{row.email}"][row.id] = activity
+                    if row.lead_id:
+                        found[f"lead:{row.lead_id}"][row.id] = activity
         return found
 
     def for_accounts(
