@@ -181,3 +181,27 @@ def test_the_score_commands_are_part_of_leadroute() -> None:
     assert shown.exit_code == 0, shown.output
     for command in ("train", "models", "activate", "explain", "synth"):
         assert command in shown.output
+
+
+def test_a_config_using_the_model_activates_once_one_is_trained(workdir: Path) -> None:
+    predictive = CONFIG.replace(
+        "flow:\n",
+        "scoring:\n  predictive: {model: conversion}\nflow:\n"
+        "  - id: likely\n    when: {conversion_probability: {gte: 0.5}}\n"
+        "    then: {distribute: na}\n",
+    )
+    (workdir / "predictive.yaml").write_text(predictive, encoding="utf-8")
+    assert runner.invoke(app, ["org", "load", str(workdir / "org.yaml")]).exit_code == 0
+    refused = runner.invoke(app, ["config", "activate", str(workdir / "predictive.yaml")])
+    assert refused.exit_code == 1
+    assert "model 'conversion', which is not in the store" in refused.output
+    assert "leadroute score train" in refused.output
+    trained = runner.invoke(score_app, ["train", "--file", str(_synth(workdir))])
+    assert trained.exit_code == 0, trained.output
+    routed = runner.invoke(
+        app, ["route", str(workdir / "leads.csv"), "--config", str(workdir / "predictive.yaml")]
+    )
+    assert routed.exit_code == 0, routed.output
+    shown = runner.invoke(app, ["explain", "L1"])
+    assert "Conversion likelihood" in shown.output, shown.output
+    assert "likely: ann from pool na" in shown.output

@@ -25,7 +25,7 @@ from leadroute.domain.schema import config_schema
 from leadroute.reference import config_reference
 from leadroute.services.configs import LoadedConfig, load_config_file
 from leadroute.services.reports import completeness
-from leadroute.services.routing import RoutingService
+from leadroute.services.routing import RoutingService, predictor_for
 from leadroute.services.simulate import simulate
 from leadroute.settings import get_settings
 
@@ -81,6 +81,10 @@ def _activate(store: Store, path: Path, org: Org, if_invalid: str) -> tuple[Rout
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
         raise fail(f"{path}: invalid; {if_invalid}")
+    try:
+        predictor_for(store, loaded.config)
+    except LookupError as exc:
+        raise fail(f"{path}: {exc}; {if_invalid}") from None
     seq = store.save_config(
         content_hash=loaded.config.content_hash,
         name=loaded.config.name,

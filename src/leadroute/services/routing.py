@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from leadroute.adapters.leadfile import ParsedRow
 from leadroute.adapters.store.activity_store import ActivityStore
 from leadroute.adapters.store.enrichment_store import EnrichmentStore
+from leadroute.adapters.store.model_store import ModelStore
 from leadroute.adapters.store.sql import RoutingSession, Store
 from leadroute.domain.brief import Brief, build_brief
 from leadroute.domain.config import RoutingConfig
@@ -25,6 +26,7 @@ from leadroute.domain.intent import AccountIntent, Activity
 from leadroute.domain.lead import Lead
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Org, RepStatus
+from leadroute.domain.predictive import LinearModel
 from leadroute.domain.scoring import Signals
 from leadroute.services.enrichment import build_enricher
 from leadroute.services.pipeline import DEDUPE_FIELDS, CleanLead, LeadPipeline
@@ -108,7 +110,9 @@ class RoutingService:
         self.base_dir = base_dir
 
     def use(self, config: RoutingConfig, seq: int, org: Org | None = None) -> None:
-        self._router = Router(config, org or self.store.load_org())
+        self._router = Router(
+            config, org or self.store.load_org(), predictor=predictor_for(self.store, config)
+        )
         self._seq = seq
         self._pipeline = None
 
@@ -765,6 +769,22 @@ def batch_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def predictor_for(store: Store, config: RoutingConfig) -> LinearModel | None:
+    """The trained model a config's `scoring.predictive` names; LookupError if it is not
+    stored (train it with `leadroute score train`)."""
+    wanted = config.predictive
+    if wanted is None:
+        return None
+    stored = ModelStore(store).get(wanted.model, wanted.version)
+    if stored is None:
+        which = f"version {wanted.version} of " if wanted.version else "an active version of "
+        raise LookupError(
+            f"the config scores with {which}model '{wanted.model}', which is not in the store: "
+            "train one with `leadroute score train`"
+        )
+    return stored.model
 
 
 def _crossed(record: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
