@@ -30,6 +30,7 @@ from leadroute.domain.scoring import (
     fit_scorer,
     matrix_problems,
 )
+from leadroute.domain.sla import SlaModel, sla_problems
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]+$", min_length=1, max_length=80)]
 
@@ -215,6 +216,7 @@ class ConfigModel(_Strict):
     enrichment: EnrichmentConfig | None = None
     cleaning: CleaningModel = Field(default_factory=CleaningModel)
     scoring: ScoringModel = Field(default_factory=ScoringModel)
+    sla: SlaModel | None = None
 
     _zone = field_validator("timezone")(_known_zone)
 
@@ -297,6 +299,7 @@ class RoutingConfig:
     intent: IntentScorer | None = None
     matrix: Matrix | None = None
     predictive: PredictiveModel | None = None
+    sla: SlaModel | None = None
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -376,6 +379,10 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
             if queue not in model.queues:
                 where = ("scoring", "intent", "reroute", "queues", i)
                 issues.append(Issue(where, f"re-route names undeclared queue '{queue}'"))
+    if model.sla is not None:
+        routes = {node.id: node for node in nodes}
+        for place, message in sla_problems(model.sla, routes, model.queues):
+            issues.append(Issue(("sla", *place), message))
     if any(i.severity == "error" for i in issues):
         return None, issues
     config = RoutingConfig(
@@ -394,6 +401,7 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         intent=intent,
         matrix=matrix,
         predictive=model.scoring.predictive,
+        sla=model.sla,
     )
     return config, issues
 

@@ -29,6 +29,7 @@ from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.predictive import LinearModel
 from leadroute.domain.scoring import Signals
 from leadroute.services.enrichment import build_enricher
+from leadroute.services.lifecycle import Lifecycle, act
 from leadroute.services.pipeline import DEDUPE_FIELDS, CleanLead, LeadPipeline
 
 Clock = Callable[[], datetime]
@@ -107,6 +108,7 @@ class RoutingService:
         self._pipeline: LeadPipeline | None = None
         self._activities: ActivityStore | None = None
         self._account_intents: dict[str, AccountIntent] = {}
+        self._lifecycle: Lifecycle | None = None
         self.base_dir = base_dir
 
     def use(self, config: RoutingConfig, seq: int, org: Org | None = None) -> None:
@@ -228,8 +230,11 @@ class RoutingService:
         """A rep worked a routed lead: record its new status and free its place in the load."""
         if status not in CLOSED_STATUSES:
             raise ValueError(f"status must be one of {', '.join(CLOSED_STATUSES)}")
-        if not self.store.close_lead(lead_id, status):
-            raise LookupError(f"lead '{lead_id}' is not an open, routed lead")
+        action = {"contacted": "contacted", "converted": "convert", "disqualified": "disqualify"}
+        try:
+            act(self.store, lead_id, action[status], now=self.clock())
+        except (LookupError, ValueError):
+            raise LookupError(f"lead '{lead_id}' is not an open, routed lead") from None
 
     def route_batch(
         self,
@@ -337,6 +342,7 @@ class RoutingService:
                             supersedes=previous[0] if previous else None,
                             keep=changed if previous else None,
                             prepared=clean,
+                            cause="retry",
                         )
                     )
             for decision in decisions:
@@ -407,6 +413,7 @@ class RoutingService:
                         supersedes=previous.id if previous else None,
                         keep=moved,
                         prepared=clean,
+                        cause="activity",
                     )
         return decisions
 
@@ -435,7 +442,9 @@ class RoutingService:
                 second.reason = f"re-routed after enrichment filled {filled}: {second.reason}"
                 second.supersedes = current.get(clean.lead.id, (None, None))[0]
                 second.data_quality = clean.quality
-                self._record(s, second, clean, clean.lead, previous_owner=first.rep_id)
+                self._record(
+                    s, second, clean, clean.lead, previous_owner=first.rep_id, cause="enrichment"
+                )
                 replaced[clean.lead.id] = second
         return [replaced.get(d.lead_id, d) for d in decisions]
 
@@ -553,6 +562,7 @@ class RoutingService:
         keep: Callable[[Decision], bool] | None = None,
         later: list[tuple[CleanLead, Decision]] | None = None,
         prepared: CleanLead | None = None,
+        cause: str | None = None,
     ) -> Decision:
         """Clean, then decide, then record (unless `keep` says the decision changes nothing).
 
@@ -584,7 +594,7 @@ class RoutingService:
             decision.timings["since_received_s"] = round(lag, 3)
         decision.supersedes = supersedes
         if keep is None or keep(decision):
-            self._record(session, decision, clean, lead, previous_owner=previous_owner)
+            self._record(session, decision, clean, lead, previous_owner=previous_owner, cause=cause)
         return decision
 
     def _enrich(self, clean: CleanLead, gaps: list[str]) -> bool:
@@ -618,6 +628,7 @@ class RoutingService:
         original: Lead,
         *,
         previous_owner: str | None = None,
+        cause: str | None = None,
     ) -> None:
         if clean.account_key is None:
             context = clean.context or self.router.context(clean.lead, clean.account)
@@ -631,6 +642,7 @@ class RoutingService:
             raw=original.fields if changed else None,
             account_id=clean.account.id if clean.account else None,
         )
+        self.lifecycle.on_decision(session, decision, previous_owner=previous_owner, cause=cause)
         if decision.duplicate_of is None and decision.outcome is not Outcome.REJECTED:
             self.pipeline.remember(clean.lead)
 
@@ -729,30 +741,72 @@ class RoutingService:
         return self.reroute_open_leads(rep_id)
 
     def reroute_open_leads(self, rep_id: str) -> list[Decision]:
-        self._account_intents = {}
         if self._router is not None:
             self.use(self._router.config, self._seq or 0)  # reload the org with the new status
-        router = self.router
         open_leads = self.store.leads(status=Outcome.ROUTED.value, owner_id=rep_id)
-        histories = {s.lead.id: self.store.decisions(s.lead.id) for s in open_leads}
+        return self.reassign([s.lead.id for s in open_leads], cause="deactivation")
+
+    def reassign(self, lead_ids: Sequence[str], *, cause: str) -> list[Decision]:
+        """Take routed leads from their reps and send them through the flow again; nobody who
+        owned a lead before gets it back. Each new decision supersedes the current one."""
+        self._account_intents = {}
+        router = self.router
         decisions = []
         with self.store.routing_session(
             router.org, list(router.config.pools), self._seq
         ) as session:
-            for stored in open_leads:
-                history = histories[stored.lead.id]
+            leads = session.claim(len(lead_ids), lead_ids=lead_ids, statuses=("routed",))
+            for lead in leads:
+                history = self.store.decisions(lead.id)
                 previous = frozenset(d.rep_id for d in history if d.rep_id)
-                current = next((d.id for d in reversed(history) if d.current), None)
+                current = next((d for d in reversed(history) if d.current), None)
                 decisions.append(
                     self._route_one(
                         session,
-                        stored.lead,
+                        lead,
                         exclude=previous,
-                        supersedes=current,
-                        previous_owner=rep_id,
+                        supersedes=current.id if current else None,
+                        previous_owner=current.rep_id if current else None,
+                        cause=cause,
                     )
                 )
         return decisions
+
+    def recycle(self, lead_id: str, queue: str, reason: str) -> Decision | None:
+        """Take a routed lead from its rep and put it in a queue (an SLA missed too often)."""
+        router = self.router
+        with self.store.routing_session(router.org, [], self._seq) as session:
+            leads = session.claim(1, lead_ids=[lead_id], statuses=("routed",))
+            if not leads:
+                return None
+            current = next((d for d in self.store.decisions(lead_id) if d.current), None)
+            config = router.config
+            decision = Decision(
+                lead_id=lead_id,
+                outcome=Outcome.ROUTED,
+                reason=reason,
+                decided_at=self.clock(),
+                config_name=config.name,
+                config_hash=config.content_hash,
+                queue=queue,
+                how="queue",
+                supersedes=current.id if current else None,
+            )
+            queue_model = config.queues.get(queue)
+            if queue_model is not None:
+                decision.redirect_url = queue_model.redirect_url
+                decision.message = queue_model.message
+            previous = current.rep_id if current else None
+            session.record(decision, previous_owner=previous)
+            self.lifecycle.on_decision(session, decision, previous_owner=previous, cause="sla")
+        return decision
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        router = self.router
+        if self._lifecycle is None or self._lifecycle.config is not router.config:
+            self._lifecycle = Lifecycle(self.store, router.config, router.org, self.clock)
+        return self._lifecycle
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from sqlalchemy.pool import NullPool
 
 from leadroute.adapters import orgfile
 from leadroute.adapters.store import tables as t
+from leadroute.adapters.store.service_tables import timers
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
@@ -559,6 +560,19 @@ class RoutingSession:
         self._lead_updates: list[dict[str, Any]] = []
         self._superseded: list[str] = []
         self._owners: dict[str, tuple[str, str | None]] = {}
+        self._staged: list[tuple[Any, list[dict[str, Any]]]] = []
+        self._cancel_timers: set[str] = set()
+
+    def stage(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Rows of another table to write with this session's decisions, in its transaction
+        (lifecycle events, SLA timers, outbox messages): a decision and what it sets off are
+        stored together or not at all. A row whose unique key exists is skipped."""
+        if rows:
+            self._staged.append((table, rows))
+
+    def cancel_timers(self, lead_id: str) -> None:
+        """Cancel the lead's pending SLA timers (written before the staged rows)."""
+        self._cancel_timers.add(lead_id)
 
     # RoutingState -------------------------------------------------------------------------
 
@@ -832,6 +846,17 @@ class RoutingSession:
                 ["pool_id", "account_key"],
             )
             self._sticky_new = {}
+        if self._cancel_timers:
+            conn.execute(
+                update(timers)
+                .where(timers.c.lead_id.in_(sorted(self._cancel_timers)))
+                .where(timers.c.status == "pending")
+                .values(status="cancelled", fired_at=now)
+            )
+            self._cancel_timers = set()
+        for table, rows in self._staged:
+            conn.execute(store.insert(table).on_conflict_do_nothing(), rows)
+        self._staged = []
 
 
 def _stored_lead(row: Mapping[Any, Any]) -> StoredLead:

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from leadroute.domain.org import Rep, WorkingHours
+from leadroute.domain.sla import (
+    SlaModel,
+    SlaRule,
+    business_deadline,
+    calendar_for,
+    deadlines,
+    parse_duration,
+    sla_problems,
+)
+
+NINE_TO_FIVE = WorkingHours.weekdays(time(9), time(17))
+
+
+def _rep(tz: str = "America/New_York", hours: WorkingHours | None = NINE_TO_FIVE) -> Rep:
+    return Rep(id="ann", name="Ann", timezone=tz, working_hours=hours, teams=("na_ae",))
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("30m", 30), ("2h", 120), ("1.5 hours", 90), ("1d", 1440), (45, 45)]
+)
+def test_durations(text: object, minutes: int) -> None:
+    assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["soon", "0m", "-5m", "3 weeks"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_the_clock_stops_outside_working_hours() -> None:
+    # Tuesday 16:30 in New York + 2 business hours -> Wednesday 10:30 New York.
+    start = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
+    due = business_deadline(start, 120, timezone="America/New_York", hours=NINE_TO_FIVE)
+    assert due == datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+
+
+def test_a_lead_arriving_at_night_starts_at_opening() -> None:
+    start = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 22:00 Monday in New York
+    due = business_deadline(start, 30, timezone="America/New_York", hours=NINE_TO_FIVE)
+    assert due == datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 Tuesday
+
+
+def test_weekends_and_public_holidays_are_skipped() -> None:
+    assert datetime(2026, 11, 26).date() in calendar_for("US", 2026)  # Thanksgiving
+    rule = SlaRule(accept_within="4h", remind_at=0.5)
+    start = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # Wednesday 15:00 New York
+    result = deadlines(rule, _rep(), start, holidays="US")
+    # 2h left on Wednesday; Thursday is Thanksgiving; Friday 09:00 + 2h.
+    assert result.due_at == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    assert result.remind_at == datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
+    no_holidays = deadlines(rule, _rep(), start, holidays=None)
+    assert no_holidays.due_at == datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+
+
+def test_without_working_hours_calendar_time_counts() -> None:
+    start = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a Saturday
+    result = deadlines(SlaRule(accept_within="1h"), _rep(hours=None), start, holidays="US")
+    assert result.due_at == start + timedelta(hours=1)
+
+
+def test_rules_per_route_and_holidays_per_team() -> None:
+    model = SlaModel.model_validate(
+        {
+            "default": {"accept_within": "2h"},
+            "routes": {"fast": {"accept_within": "10m"}, "nurture": None},
+            "holidays": {"default": "US", "emea_ae": "GB"},
+        }
+    )
+    assert model.rule_for("fast").accept_within == 10  # type: ignore[union-attr]
+    assert model.rule_for("nurture") is None
+    assert model.rule_for("other").accept_within == 120  # type: ignore[union-attr]
+    emea = Rep(id="e", name="E", teams=("emea_ae",))
+    assert model.holiday_country(emea) == "GB"
+    assert model.holiday_country(_rep()) == "US"
+
+
+def test_config_errors() -> None:
+    with pytest.raises(ValidationError, match="no public holiday calendar for 'XX'"):
+        SlaModel.model_validate({"holidays": "XX"})
+    with pytest.raises(ValidationError, match="not a duration"):
+        SlaRule.model_validate({"accept_within": "soon"})
+    model = SlaModel.model_validate(
+        {"default": {"accept_within": 30, "then": "parking"}, "routes": {"ghost": None}}
+    )
+    assert sla_problems(model, {"real": 1}, {"nurture": 1}) == [
+        (("routes", "ghost"), "unknown route 'ghost'"),
+        (("default", "then"), "undeclared queue 'parking'"),
+    ]
+
+
+starts = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+
+
+@given(starts, st.integers(min_value=1, max_value=5000))
+def test_deadline_properties(start: datetime, minutes: int) -> None:
+    due = business_deadline(start, minutes, timezone="Europe/Berlin", hours=NINE_TO_FIVE)
+    # never sooner than calendar time; business time inside the span adds up to `minutes`
+    assert due >= start + timedelta(minutes=minutes) - timedelta(seconds=1)
+    local = due.astimezone(_rep("Europe/Berlin").zone)
+    assert local.weekday() < 5 and time(9) <= local.time() <= time(17)
+    longer = business_deadline(start, minutes + 1, timezone="Europe/Berlin", hours=NINE_TO_FIVE)
+    assert longer > due
