@@ -1,0 +1,214 @@
+"""`leadroute worker`: fires due SLA timers and delivers the outbox.
+
+Timers are rows in the store. A worker claims due ones in a short transaction (on PostgreSQL
+with FOR UPDATE SKIP LOCKED, so several workers never claim the same timer) and marks them
+`firing` with a lease; a worker killed mid-way leaves them `firing`, and once the lease runs out
+any worker claims them again. Firing is safe to repeat:
+
+- a reminder's event (and its notification) is written in the same transaction that marks the
+  timer fired, so it happens exactly once;
+- a breach first records the escalation and marks the timer `escalated` (one transaction),
+  then reassigns the lead, then marks it fired. Repeated after a crash, the escalation is not
+  sent again, and the reassignment is skipped if the lead already left the rep the timer was
+  set for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection
+
+from leadroute.adapters.store.service_tables import lead_events, timers
+from leadroute.adapters.store.sql import Store
+from leadroute.domain.decision import Outcome
+from leadroute.services.lifecycle import reassignments
+from leadroute.services.routing import RoutingService, utc_now
+
+DEFAULT_LEASE = timedelta(minutes=2)
+
+# Called inside a timer's transaction to queue its notifications (see services.outbox).
+Notifier = Callable[[Connection, str, dict[str, Any]], None]
+
+
+@dataclass
+class WorkReport:
+    reminded: int = 0
+    breached: int = 0  # SLA ran out: escalated (if the rule says) and reassigned or recycled
+    reassigned: int = 0
+    recycled: int = 0
+    skipped: int = 0  # the lead had moved on (accepted, reassigned, closed) before the timer
+    outbox: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fired(self) -> int:
+        return self.reminded + self.breached + self.skipped
+
+    def add(self, other: WorkReport) -> None:
+        self.reminded += other.reminded
+        self.breached += other.breached
+        self.reassigned += other.reassigned
+        self.recycled += other.recycled
+        self.skipped += other.skipped
+        for key, value in other.outbox.items():
+            self.outbox[key] = self.outbox.get(key, 0) + value
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        lease: timedelta = DEFAULT_LEASE,
+        notify: Notifier | None = None,
+        deliver: Callable[[], dict[str, int]] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.lease = lease
+        self.notify = notify
+        self.deliver = deliver
+        self.routing = RoutingService(store, clock=clock)
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def claim(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Take up to `limit` due timers (and ones whose worker's lease ran out)."""
+        now = self.clock()
+        expired = now - self.lease
+        query = (
+            select(timers)
+            .where(timers.c.due_at <= now)
+            .where(
+                or_(
+                    timers.c.status == "pending",
+                    and_(timers.c.status.in_(("firing", "escalated")), timers.c.fired_at < expired),
+                )
+            )
+            .order_by(timers.c.due_at, timers.c.id)
+            .limit(limit)
+        )
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self.store.write() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+            for row in rows:
+                # a breach already escalated keeps that mark: it is not escalated twice
+                status = "escalated" if row["status"] == "escalated" else "firing"
+                conn.execute(
+                    update(timers)
+                    .where(timers.c.id == row["id"])
+                    .values(status=status, fired_at=now)
+                )
+                row["status"] = status
+        return rows
+
+    def fire(self, timer: dict[str, Any]) -> WorkReport:
+        report = WorkReport()
+        stored = self.store.lead(timer["lead_id"])
+        if (
+            stored is None
+            or stored.status != Outcome.ROUTED.value
+            or stored.owner_id != timer["rep_id"]
+        ):
+            self._finish(timer["id"], "skipped")
+            report.skipped += 1
+            return report
+        if timer["kind"] == "reminder":
+            self._event_and_finish(timer, "reminded")
+            report.reminded += 1
+            return report
+        rule = self._rule(timer)
+        if timer["status"] != "escalated":
+            self._event_and_finish(
+                timer, "escalated" if rule is None or rule.escalate else "sla_missed", "escalated"
+            )
+        report.breached += 1
+        if rule is not None and rule.reassign:
+            done = reassignments(self.store, timer["lead_id"])
+            if done >= rule.max_reassignments:
+                if rule.then is not None:
+                    minutes = rule.accept_within
+                    reason = (
+                        f"SLA missed: not accepted within {minutes} business minutes, "
+                        f"{done + 1} times; recycled to {rule.then}"
+                    )
+                    if self.routing.recycle(timer["lead_id"], rule.then, reason) is not None:
+                        report.recycled += 1
+            elif self.routing.reassign([timer["lead_id"]], cause="sla"):
+                report.reassigned += 1
+        self._finish(timer["id"], "fired")
+        return report
+
+    def _rule(self, timer: dict[str, Any]) -> Any:
+        sla = self.routing.router.config.sla
+        if sla is None:
+            return None
+        return sla.rule_for((timer.get("detail") or {}).get("route"))
+
+    def _event_and_finish(self, timer: dict[str, Any], kind: str, status: str = "fired") -> None:
+        """The timer's event (and notification) and its new status, in one transaction."""
+        now = self.clock()
+        with self.store.write() as conn:
+            conn.execute(
+                lead_events.insert().values(
+                    lead_id=timer["lead_id"],
+                    at=now,
+                    kind=kind,
+                    rep_id=timer["rep_id"],
+                    actor="leadroute",
+                    detail={"timer": timer["id"], "due_at": timer["due_at"].isoformat()},
+                )
+            )
+            if self.notify is not None:
+                self.notify(conn, kind, timer)
+            conn.execute(
+                update(timers).where(timers.c.id == timer["id"]).values(status=status, fired_at=now)
+            )
+
+    def _finish(self, timer_id: int, status: str) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                update(timers)
+                .where(timers.c.id == timer_id)
+                .values(status=status, fired_at=self.clock())
+            )
+
+    # -- loop ----------------------------------------------------------------------------------
+
+    def run_once(self, limit: int = 100) -> WorkReport:
+        """Fire every due timer (in batches of `limit`), then deliver the outbox once."""
+        report = WorkReport()
+        while True:
+            claimed = self.claim(limit)
+            for timer in claimed:
+                report.add(self.fire(timer))
+            if len(claimed) < limit:
+                break
+        if self.deliver is not None:
+            report.outbox = self.deliver()
+        return report
+
+    def run(self, stop: threading.Event, *, interval: float = 1.0) -> WorkReport:
+        """Work until `stop` is set, waiting `interval` seconds when there is nothing to do."""
+        total = WorkReport()
+        while not stop.is_set():
+            report = self.run_once()
+            total.add(report)
+            if report.fired == 0 and not any(report.outbox.values()):
+                stop.wait(interval)
+        return total
+
+
+def timers_of(store: Store, lead_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(timers).order_by(timers.c.due_at, timers.c.id)
+    if lead_id is not None:
+        query = query.where(timers.c.lead_id == lead_id)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
