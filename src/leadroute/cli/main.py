@@ -24,6 +24,7 @@ from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.schema import config_schema
 from leadroute.reference import config_reference
 from leadroute.services.configs import LoadedConfig, load_config_file
+from leadroute.services.lifecycle import act, events
 from leadroute.services.reports import completeness
 from leadroute.services.routing import RoutingService, predictor_for
 from leadroute.services.simulate import simulate
@@ -33,7 +34,7 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=F
 rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes open leads).")
 org_app = typer.Typer(help="Load and inspect the org: reps, teams, territories, accounts.")
 config_app = typer.Typer(help="Routing config versions: list, activate, show.")
-lead_app = typer.Typer(help="Work on single leads: close, brief.")
+lead_app = typer.Typer(help="Work on single leads: act, close, history, brief.")
 report_app = typer.Typer(help="Reports: data completeness.")
 app.add_typer(rep_app, name="rep")
 app.add_typer(org_app, name="org")
@@ -249,6 +250,73 @@ def lead_close(
     except (LookupError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(f"lead {lead} is now {status}")
+
+
+@lead_app.command("act")
+def lead_act(
+    lead: Annotated[str, typer.Argument(help="lead id")],
+    action: Annotated[str, typer.Argument(help="accept, contacted, convert or disqualify")],
+    actor: Annotated[str | None, typer.Option(help="who (default: the owner)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Record what the rep did with an assigned lead; any action stops its SLA clock."""
+    try:
+        status = act(open_store(db), lead, action, now=datetime.now(UTC), actor=actor)
+    except (LookupError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"lead {lead}: {action} recorded; status {status}")
+
+
+@lead_app.command("history")
+def lead_history(lead: Annotated[str, typer.Argument(help="lead id")], db: DbOption = None) -> None:
+    """The lead's lifecycle: assigned, reminded, escalated, reassigned, accepted..."""
+    rows = events(open_store(db), lead)
+    if not rows:
+        raise fail(f"no lifecycle events for lead '{lead}'")
+    table = Table("at", "event", "rep", "by", "detail")
+    for row in rows:
+        detail = ", ".join(f"{k}={v}" for k, v in row["detail"].items())
+        table.add_row(
+            row["at"].isoformat(timespec="seconds"),
+            row["kind"],
+            row["rep"] or "",
+            row["actor"] or "",
+            detail,
+        )
+    console.print(table)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="work off what is due, then stop")] = False,
+    interval: Annotated[float, typer.Option(help="seconds to wait when idle")] = 1.0,
+    lease_seconds: Annotated[
+        float, typer.Option(help="a claimed timer is retried after this long")
+    ] = 120.0,
+    db: DbOption = None,
+) -> None:
+    """Fire due SLA timers (remind, escalate, reassign, recycle) and deliver the outbox.
+
+    Safe to run several at once on PostgreSQL; stops cleanly on SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from leadroute.services.worker import Worker
+
+    store = open_store(db)
+    job = Worker(store, lease=timedelta(seconds=lease_seconds))
+    if once:
+        report = job.run_once()
+    else:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        report = job.run(stop, interval=interval)
+    console.print(
+        f"reminded {report.reminded}, breached {report.breached} (reassigned "
+        f"{report.reassigned}, recycled {report.recycled}), skipped {report.skipped}"
+    )
 
 
 @lead_app.command("brief")

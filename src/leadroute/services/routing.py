@@ -746,9 +746,17 @@ class RoutingService:
         open_leads = self.store.leads(status=Outcome.ROUTED.value, owner_id=rep_id)
         return self.reassign([s.lead.id for s in open_leads], cause="deactivation")
 
-    def reassign(self, lead_ids: Sequence[str], *, cause: str) -> list[Decision]:
+    def reassign(
+        self,
+        lead_ids: Sequence[str],
+        *,
+        cause: str,
+        expect_owner: Mapping[str, str] | None = None,
+    ) -> list[Decision]:
         """Take routed leads from their reps and send them through the flow again; nobody who
-        owned a lead before gets it back. Each new decision supersedes the current one."""
+        owned a lead before gets it back. Each new decision supersedes the current one.
+        `expect_owner`: a lead whose owner is no longer the one given is left alone (someone
+        else moved it first)."""
         self._account_intents = {}
         router = self.router
         decisions = []
@@ -760,6 +768,10 @@ class RoutingService:
                 history = self.store.decisions(lead.id)
                 previous = frozenset(d.rep_id for d in history if d.rep_id)
                 current = next((d for d in reversed(history) if d.current), None)
+                if expect_owner is not None and (
+                    current is None or current.rep_id != expect_owner.get(lead.id)
+                ):
+                    continue
                 decisions.append(
                     self._route_one(
                         session,
@@ -772,14 +784,19 @@ class RoutingService:
                 )
         return decisions
 
-    def recycle(self, lead_id: str, queue: str, reason: str) -> Decision | None:
-        """Take a routed lead from its rep and put it in a queue (an SLA missed too often)."""
+    def recycle(
+        self, lead_id: str, queue: str, reason: str, *, expect_owner: str | None = None
+    ) -> Decision | None:
+        """Take a routed lead from its rep and put it in a queue (an SLA missed too often);
+        not if its owner is no longer `expect_owner`."""
         router = self.router
         with self.store.routing_session(router.org, [], self._seq) as session:
             leads = session.claim(1, lead_ids=[lead_id], statuses=("routed",))
             if not leads:
                 return None
             current = next((d for d in self.store.decisions(lead_id) if d.current), None)
+            if expect_owner is not None and (current is None or current.rep_id != expect_owner):
+                return None
             config = router.config
             decision = Decision(
                 lead_id=lead_id,

@@ -79,7 +79,11 @@ class Worker:
     # -- timers ------------------------------------------------------------------------------
 
     def claim(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Take up to `limit` due timers (and ones whose worker's lease ran out)."""
+        """Take up to `limit` due timers (and ones whose worker's lease ran out).
+
+        Each claimed timer carries its claim time as a token: every later step changes the
+        timer only if the token is still there, so a worker whose lease ran out (and whose
+        timer another worker took over) cannot act on it any more."""
         now = self.clock()
         expired = now - self.lease
         query = (
@@ -106,7 +110,7 @@ class Worker:
                     .where(timers.c.id == row["id"])
                     .values(status=status, fired_at=now)
                 )
-                row["status"] = status
+                row["status"], row["token"] = status, now
         return rows
 
     def fire(self, timer: dict[str, Any]) -> WorkReport:
@@ -117,33 +121,35 @@ class Worker:
             or stored.status != Outcome.ROUTED.value
             or stored.owner_id != timer["rep_id"]
         ):
-            self._finish(timer["id"], "skipped")
-            report.skipped += 1
+            if self._step(timer, "skipped"):
+                report.skipped += 1
             return report
         if timer["kind"] == "reminder":
-            self._event_and_finish(timer, "reminded")
-            report.reminded += 1
+            if self._step(timer, "fired", event="reminded"):
+                report.reminded += 1
             return report
         rule = self._rule(timer)
         if timer["status"] != "escalated":
-            self._event_and_finish(
-                timer, "escalated" if rule is None or rule.escalate else "sla_missed", "escalated"
-            )
+            kind = "escalated" if rule is None or rule.escalate else "sla_missed"
+            if not self._step(timer, "escalated", event=kind):
+                return report  # another worker took the timer over
         report.breached += 1
         if rule is not None and rule.reassign:
             done = reassignments(self.store, timer["lead_id"])
+            expect = {timer["lead_id"]: timer["rep_id"]}
             if done >= rule.max_reassignments:
                 if rule.then is not None:
-                    minutes = rule.accept_within
                     reason = (
-                        f"SLA missed: not accepted within {minutes} business minutes, "
-                        f"{done + 1} times; recycled to {rule.then}"
+                        f"SLA missed: not accepted within {rule.accept_within} business "
+                        f"minutes, {done + 1} times; recycled to {rule.then}"
                     )
-                    if self.routing.recycle(timer["lead_id"], rule.then, reason) is not None:
-                        report.recycled += 1
-            elif self.routing.reassign([timer["lead_id"]], cause="sla"):
+                    moved = self.routing.recycle(
+                        timer["lead_id"], rule.then, reason, expect_owner=timer["rep_id"]
+                    )
+                    report.recycled += moved is not None
+            elif self.routing.reassign([timer["lead_id"]], cause="sla", expect_owner=expect):
                 report.reassigned += 1
-        self._finish(timer["id"], "fired")
+        self._step(timer, "fired")
         return report
 
     def _rule(self, timer: dict[str, Any]) -> Any:
@@ -152,33 +158,36 @@ class Worker:
             return None
         return sla.rule_for((timer.get("detail") or {}).get("route"))
 
-    def _event_and_finish(self, timer: dict[str, Any], kind: str, status: str = "fired") -> None:
-        """The timer's event (and notification) and its new status, in one transaction."""
-        now = self.clock()
+    def _step(self, timer: dict[str, Any], status: str, *, event: str | None = None) -> bool:
+        """Move a claimed timer to `status` (with its event and notification, in the same
+        transaction) if this worker still holds it; False if another worker took it over."""
         with self.store.write() as conn:
-            conn.execute(
-                lead_events.insert().values(
-                    lead_id=timer["lead_id"],
-                    at=now,
-                    kind=kind,
-                    rep_id=timer["rep_id"],
-                    actor="leadroute",
-                    detail={"timer": timer["id"], "due_at": timer["due_at"].isoformat()},
-                )
-            )
-            if self.notify is not None:
-                self.notify(conn, kind, timer)
-            conn.execute(
-                update(timers).where(timers.c.id == timer["id"]).values(status=status, fired_at=now)
-            )
-
-    def _finish(self, timer_id: int, status: str) -> None:
-        with self.store.write() as conn:
-            conn.execute(
+            moved = conn.execute(
                 update(timers)
-                .where(timers.c.id == timer_id)
-                .values(status=status, fired_at=self.clock())
-            )
+                .where(
+                    timers.c.id == timer["id"],
+                    timers.c.status == timer["status"],
+                    timers.c.fired_at == timer["token"],
+                )
+                .values(status=status)
+            ).rowcount
+            if moved != 1:
+                return False
+            timer["status"] = status
+            if event is not None:
+                conn.execute(
+                    lead_events.insert().values(
+                        lead_id=timer["lead_id"],
+                        at=self.clock(),
+                        kind=event,
+                        rep_id=timer["rep_id"],
+                        actor="leadroute",
+                        detail={"timer": timer["id"], "due_at": timer["due_at"].isoformat()},
+                    )
+                )
+                if self.notify is not None:
+                    self.notify(conn, event, timer)
+        return True
 
     # -- loop ----------------------------------------------------------------------------------
 
