@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 
 from leadroute.adapters.leadfile import ParsedRow
 from leadroute.adapters.store.sql import Store
 from leadroute.api import create_app
 from leadroute.domain.lead import Lead
 from leadroute.services.routing import RoutingService
+from tests.api.server import serve
 from tests.services.fixtures import activate
 from tests.services.test_activities import CONFIG, _org
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,20 +29,8 @@ def api(store: Store) -> Iterator[httpx.Client]:
         received_at=now,
     )
     RoutingService(store).route_batch([ParsedRow(1, lead, None, {})], batch_id="b1")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the API server did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with serve(create_app(store)) as client:
         yield client
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _at(days: float) -> str:

@@ -248,6 +248,18 @@ class Store:
             _aware(row["created_at"]),
         )
 
+    def previous_config(self, seq: int) -> int | None:
+        """The version that was last active before `seq` (for a rollback)."""
+        query = (
+            select(t.configs.c.seq)
+            .where(t.configs.c.seq != seq, t.configs.c.activated_at.is_not(None))
+            .order_by(t.configs.c.activated_at.desc(), t.configs.c.seq.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            found = conn.scalar(query)
+        return int(found) if found is not None else None
+
     def configs(self) -> list[StoredConfig]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.configs).order_by(t.configs.c.seq)).mappings().all()

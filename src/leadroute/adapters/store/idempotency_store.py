@@ -1,0 +1,72 @@
+"""Idempotency records: a retried request (same key) gets the original answer, never a second
+lead or a second assignment.
+
+A key is reserved before the work starts (a row without an answer), so two concurrent requests
+with one key cannot both do the work: the second is told the first is in progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from leadroute.adapters.store.service_tables import idempotency
+from leadroute.adapters.store.sql import Store
+
+IN_PROGRESS = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status_code: int  # IN_PROGRESS while the first request is still at work
+    response: dict[str, Any]
+    same_request: bool
+
+
+class IdempotencyStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def reserve(self, key: str, request_hash: str) -> Replay | None:
+        """None: the key is new and now reserved for this request. Otherwise what the first
+        request with this key answered (or that it is still in progress)."""
+        with self.store.write() as conn:
+            inserted = conn.execute(
+                self.store.insert(idempotency)
+                .values(
+                    key=key,
+                    request_hash=request_hash,
+                    status_code=IN_PROGRESS,
+                    response={},
+                    created_at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing()
+                .returning(idempotency.c.key)
+            ).first()
+            if inserted is not None:
+                return None
+            row = conn.execute(select(idempotency).where(idempotency.c.key == key)).first()
+        assert row is not None
+        return Replay(row.status_code, dict(row.response), row.request_hash == request_hash)
+
+    def complete(
+        self, key: str, status_code: int, response: dict[str, Any], lead_id: str | None
+    ) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                update(idempotency)
+                .where(idempotency.c.key == key)
+                .values(status_code=status_code, response=response, lead_id=lead_id)
+            )
+
+    def release(self, key: str) -> None:
+        """Forget a reservation whose request failed, so a retry can do the work."""
+        with self.store.write() as conn:
+            conn.execute(
+                delete(idempotency).where(
+                    idempotency.c.key == key, idempotency.c.status_code == IN_PROGRESS
+                )
+            )

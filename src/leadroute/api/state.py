@@ -1,0 +1,63 @@
+"""What the API keeps between requests: one routing service per process, rebuilt when the
+active config or the org changes (by this process at once, by another within `refresh` s)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from leadroute.adapters.store import tables as t
+from leadroute.adapters.store.sql import Store
+from leadroute.services.activities import ActivityService
+from leadroute.services.intake import LeadIntake
+from leadroute.services.routing import RoutingService
+
+
+@dataclass
+class ApiState:
+    store: Store
+    refresh: float = 2.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _intake: LeadIntake | None = None
+    _version: tuple[object, ...] | None = None
+    _checked: float = 0.0
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def version(self) -> tuple[object, ...]:
+        """The active config's sequence number and the org's last change."""
+        with self.store.engine.connect() as conn:
+            seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.active))
+            reps = conn.scalar(select(func.max(t.reps.c.updated_at)))
+            counts = tuple(
+                conn.scalar(select(func.count()).select_from(table))
+                for table in (t.accounts, t.teams, t.territories, t.segments)
+            )
+        return (seq, reps, counts)
+
+    @property
+    def intake(self) -> LeadIntake:
+        with self._guard:
+            now = time.monotonic()
+            if self._intake is None or now - self._checked >= self.refresh:
+                version = self.version()
+                if self._intake is None or version != self._version:
+                    routing = RoutingService(self.store)
+                    self._intake = LeadIntake(routing, lock=self.lock)
+                    self._version = version
+                self._checked = now
+            return self._intake
+
+    @property
+    def routing(self) -> RoutingService:
+        return self.intake.routing
+
+    def activities(self) -> ActivityService:
+        return ActivityService(self.routing)
+
+    def reset(self) -> None:
+        """The config or org changed in this process: rebuild on the next request."""
+        with self._guard:
+            self._intake = None

@@ -1,0 +1,239 @@
+"""Leads in, decisions out, in real time: the API's and the webhooks' way into routing.
+
+A submitted lead is checked, stored and routed at once, and the answer is its decision: the rep
+(with the booking link for an instant hand-off) or the queue (with its redirect URL or message),
+the route and the reason. Bad input is stored as rejected with its reason and answered 422, so
+nothing that came in is lost. An idempotency key (the client's `Idempotency-Key`, or a
+provider's event id) makes a retry return the original answer: never a second lead, never a
+second assignment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leadroute.adapters.leadfile import ParsedRow, build_lead, canonical_header
+from leadroute.adapters.store.idempotency_store import IN_PROGRESS, IdempotencyStore
+from leadroute.adapters.store.sql import StoredDecision
+from leadroute.domain.fields import Vocabulary
+from leadroute.domain.lead import Lead
+from leadroute.services.routing import RoutingService
+
+MAX_BULK = 1000
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def request_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def lead_id_for(key: str) -> str:
+    """A lead id derived from an idempotency key: a retry names the same lead."""
+    return "api-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def map_fields(raw: Mapping[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
+    """Body keys to leadroute fields (Salesforce and HubSpot names are understood); keys that
+    name no field are kept as they are (the vocabulary then rejects unknown ones)."""
+    mapped: dict[str, Any] = {}
+    for key, value in raw.items():
+        column = canonical_header(str(key), vocabulary, None)
+        name = column if column is not None else str(key)
+        if value not in (None, "") or name not in mapped:
+            mapped[name] = value
+    return mapped
+
+
+class LeadIntake:
+    """Submits leads to a RoutingService. One intake serves one process; routing calls are
+    serialised by its lock (the service keeps per-process state between chunks)."""
+
+    def __init__(self, routing: RoutingService, *, lock: threading.Lock | None = None) -> None:
+        self.routing = routing
+        self.idempotency = IdempotencyStore(routing.store)
+        self.lock = lock or threading.Lock()
+
+    def submit(
+        self,
+        raw: Mapping[str, Any],
+        *,
+        key: str | None = None,
+        channel: str = "api",
+        source: str | None = None,
+    ) -> IntakeResult:
+        return self._once(
+            key,
+            {"lead": raw, "channel": channel, "source": source},
+            lambda: self._submit(raw, key=key, channel=channel, source=source),
+        )
+
+    def submit_many(
+        self,
+        raws: Sequence[Mapping[str, Any]],
+        *,
+        key: str | None = None,
+        channel: str = "api",
+        source: str | None = None,
+    ) -> IntakeResult:
+        if len(raws) > MAX_BULK:
+            return IntakeResult(413, {"detail": f"at most {MAX_BULK} leads per request"})
+        return self._once(
+            key,
+            {"leads": list(raws), "channel": channel, "source": source},
+            lambda: self._submit_many(raws, key=key, channel=channel, source=source),
+        )
+
+    def submit_lead(self, lead: Lead, *, key: str | None, raw: Mapping[str, Any]) -> IntakeResult:
+        """Route a lead a webhook parser built; `key` is the provider's event id."""
+        return self._once(key, {"lead": lead.id, "raw": raw}, lambda: self._route(lead, raw))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _once(self, key: str | None, payload: Any, work: Any) -> IntakeResult:
+        if key is None:
+            result: IntakeResult = work()
+            return result
+        replay = self.idempotency.reserve(key, request_hash(payload))
+        if replay is not None:
+            if not replay.same_request:
+                return IntakeResult(
+                    422,
+                    {"detail": f"Idempotency-Key '{key}' was used with a different request"},
+                )
+            if replay.status_code == IN_PROGRESS:
+                return IntakeResult(
+                    409, {"detail": f"a request with Idempotency-Key '{key}' is in progress"}
+                )
+            return IntakeResult(replay.status_code, replay.response, replayed=True)
+        try:
+            result = work()
+        except BaseException:
+            self.idempotency.release(key)
+            raise
+        lead_id = result.body.get("lead_id")
+        self.idempotency.complete(key, result.status_code, result.body, lead_id)
+        return result
+
+    def _build(
+        self, raw: Mapping[str, Any], default_id: str, channel: str, source: str | None
+    ) -> Lead:
+        router = self.routing.router
+        fields = map_fields(raw, router.config.vocabulary)
+        lead = build_lead(
+            fields,
+            default_id=default_id,
+            vocabulary=router.config.vocabulary,
+            channel=channel,
+            source=source,
+        )
+        if lead.received_at is None:
+            lead = Lead(lead.id, lead.fields, lead.source, lead.channel, self.routing.clock())
+        return lead
+
+    def _submit(
+        self, raw: Mapping[str, Any], *, key: str | None, channel: str, source: str | None
+    ) -> IntakeResult:
+        default_id = lead_id_for(key) if key else "api-" + uuid.uuid4().hex[:20]
+        lead_id = str(raw.get("id") or "").strip() or default_id
+        batch_id = f"api-{uuid.uuid4().hex[:16]}"
+        with self.lock:
+            try:
+                lead = self._build(raw, lead_id, channel, source)
+            except ValueError as exc:
+                self.routing.store.add_rejections(
+                    [(lead_id, None, str(exc), dict(raw))], batch_id=batch_id
+                )
+                return IntakeResult(
+                    422, {"lead_id": lead_id, "outcome": "rejected", "detail": str(exc)}
+                )
+        return self._route(lead, raw)
+
+    def _route(self, lead: Lead, raw: Mapping[str, Any]) -> IntakeResult:
+        batch_id = f"api-{uuid.uuid4().hex[:16]}"
+        with self.lock:
+            summary = self.routing.route_batch(
+                [ParsedRow(1, lead, None, dict(raw))], batch_id=batch_id
+            )
+        body = self.view(lead.id)
+        if summary.already_decided:
+            body["detail"] = "this lead was received before: its current decision"
+            return IntakeResult(200, body)
+        return IntakeResult(201, body)
+
+    def _submit_many(
+        self,
+        raws: Sequence[Mapping[str, Any]],
+        *,
+        key: str | None,
+        channel: str,
+        source: str | None,
+    ) -> IntakeResult:
+        batch_id = f"api-{uuid.uuid4().hex[:16]}"
+        rows: list[ParsedRow] = []
+        for index, raw in enumerate(raws):
+            default_id = f"{lead_id_for(key)}-{index}" if key else f"{batch_id}-{index}"
+            try:
+                rows.append(ParsedRow(index, self._build(raw, default_id, channel, source)))
+            except ValueError as exc:
+                rows.append(ParsedRow(index, None, f"lead {index}: {exc}", dict(raw)))
+        with self.lock:
+            summary = self.routing.route_batch(rows, batch_id=batch_id)
+        results = []
+        for row in rows:
+            if row.lead is None:
+                results.append({"index": row.row, "outcome": "rejected", "detail": row.reason})
+            else:
+                results.append({"index": row.row, **self.view(row.lead.id)})
+        body = {
+            "received": len(rows),
+            "outcomes": dict(summary.outcomes),
+            "counts_add_up": summary.adds_up,
+            "results": results,
+        }
+        return IntakeResult(200, body)
+
+    def view(self, lead_id: str) -> dict[str, Any]:
+        """The answer for a lead: its status and its current decision."""
+        store = self.routing.store
+        stored = store.lead(lead_id)
+        if stored is None:
+            return {"lead_id": lead_id, "outcome": "unknown"}
+        current = next((d for d in store.decisions(lead_id) if d.current), None)
+        if current is None:
+            return {"lead_id": lead_id, "outcome": stored.status, "reason": stored.reason}
+        return decision_view(current, self.routing.router.org.reps)
+
+
+def decision_view(stored: StoredDecision, reps: Mapping[str, Any]) -> dict[str, Any]:
+    record = stored.record
+    rep = reps.get(stored.rep_id or "")
+    return {
+        "lead_id": stored.lead_id,
+        "decision_id": stored.id,
+        "outcome": stored.outcome,
+        "rep": {"id": rep.id, "name": rep.name, "email": rep.email or None}
+        if rep is not None
+        else None,
+        "queue": stored.queue,
+        "route": stored.node,
+        "reason": stored.reason,
+        "booking_link": record.get("booking_link"),
+        "redirect_url": record.get("redirect_url"),
+        "message": record.get("message"),
+        "decided_at": stored.decided_at.isoformat(),
+        "config": record.get("config"),
+        "scores": record.get("scores") or {},
+    }
