@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from leadroute.adapters.leadfile import ParsedRow, build_lead, canonical_header
-from leadroute.adapters.store.idempotency_store import IN_PROGRESS, IdempotencyStore
+from leadroute.adapters.store.idempotency_store import IN_PROGRESS, IdempotencyStore, Replay
 from leadroute.adapters.store.sql import StoredDecision
+from leadroute.domain.decision import Decision
 from leadroute.domain.fields import Vocabulary
 from leadroute.domain.lead import Lead
 from leadroute.services.routing import RoutingService
@@ -57,14 +60,74 @@ def map_fields(raw: Mapping[str, Any], vocabulary: Vocabulary) -> dict[str, Any]
     return mapped
 
 
+@dataclass
+class _Pending:
+    lead: Lead
+    raw: Mapping[str, Any]
+    done: Future[IntakeResult]
+    key: str | None = None  # idempotency key, and the hash of the request it came with
+    digest: str | None = None
+
+
+class _Batcher:
+    """Routes leads that arrive together as one chunk (one transaction, one lock of the
+    pools): under load, each batch takes every lead that queued while the last one was routed,
+    so the cost of a transaction is shared instead of paid per lead."""
+
+    def __init__(self, intake: LeadIntake, max_batch: int = 200) -> None:
+        self.intake = intake
+        self.max_batch = max_batch
+        self.queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="leadroute-router", daemon=True)
+        self.thread.start()
+
+    def submit(
+        self,
+        lead: Lead,
+        raw: Mapping[str, Any],
+        key: str | None = None,
+        digest: str | None = None,
+    ) -> IntakeResult:
+        pending = _Pending(lead, raw, Future(), key, digest)
+        self.queue.put(pending)
+        return pending.done.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                results = self.intake._route_batch(batch)
+            except BaseException as exc:  # every waiting request learns of the failure
+                for pending in batch:
+                    pending.done.set_exception(exc)
+            else:
+                for pending, result in zip(batch, results, strict=True):
+                    pending.done.set_result(result)
+
+
 class LeadIntake:
-    """Submits leads to a RoutingService. One intake serves one process; routing calls are
-    serialised by its lock (the service keeps per-process state between chunks)."""
+    """Submits leads to a RoutingService. One intake serves one process: its leads are routed
+    by one thread, in batches (routing calls are serialised by its lock: the service keeps
+    per-process state between chunks)."""
 
     def __init__(self, routing: RoutingService, *, lock: threading.Lock | None = None) -> None:
         self.routing = routing
         self.idempotency = IdempotencyStore(routing.store)
         self.lock = lock or threading.Lock()
+        self._batcher: _Batcher | None = None
+        self._start = threading.Lock()
+
+    @property
+    def batcher(self) -> _Batcher:
+        with self._start:
+            if self._batcher is None:
+                self._batcher = _Batcher(self)
+            return self._batcher
 
     def submit(
         self,
@@ -74,11 +137,17 @@ class LeadIntake:
         channel: str = "api",
         source: str | None = None,
     ) -> IntakeResult:
-        return self._once(
-            key,
-            {"lead": raw, "channel": channel, "source": source},
-            lambda: self._submit(raw, key=key, channel=channel, source=source),
-        )
+        payload = {"lead": raw, "channel": channel, "source": source}
+        default_id = lead_id_for(key) if key else "api-" + uuid.uuid4().hex[:20]
+        try:
+            lead = self._build(raw, default_id, channel, source)
+        except ValueError:
+            # rare: the rejection is stored and answered the slow way, once per key
+            return self._once(
+                key, payload, lambda: self._submit(raw, key=key, channel=channel, source=source)
+            )
+        digest = request_hash(payload) if key else None
+        return self.batcher.submit(lead, raw, key, digest)
 
     def submit_many(
         self,
@@ -98,7 +167,8 @@ class LeadIntake:
 
     def submit_lead(self, lead: Lead, *, key: str | None, raw: Mapping[str, Any]) -> IntakeResult:
         """Route a lead a webhook parser built; `key` is the provider's event id."""
-        return self._once(key, {"lead": lead.id, "raw": raw}, lambda: self._route(lead, raw))
+        digest = request_hash({"lead": lead.id, "raw": raw}) if key else None
+        return self.batcher.submit(lead, raw, key, digest)
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -108,16 +178,7 @@ class LeadIntake:
             return result
         replay = self.idempotency.reserve(key, request_hash(payload))
         if replay is not None:
-            if not replay.same_request:
-                return IntakeResult(
-                    422,
-                    {"detail": f"Idempotency-Key '{key}' was used with a different request"},
-                )
-            if replay.status_code == IN_PROGRESS:
-                return IntakeResult(
-                    409, {"detail": f"a request with Idempotency-Key '{key}' is in progress"}
-                )
-            return IntakeResult(replay.status_code, replay.response, replayed=True)
+            return _replayed(key, replay)
         try:
             result = work()
         except BaseException:
@@ -162,16 +223,68 @@ class LeadIntake:
         return self._route(lead, raw)
 
     def _route(self, lead: Lead, raw: Mapping[str, Any]) -> IntakeResult:
-        batch_id = f"api-{uuid.uuid4().hex[:16]}"
-        with self.lock:
-            summary = self.routing.route_batch(
-                [ParsedRow(1, lead, None, dict(raw))], batch_id=batch_id
-            )
-        body = self.view(lead.id)
-        if summary.already_decided:
-            body["detail"] = "this lead was received before: its current decision"
-            return IntakeResult(200, body)
-        return IntakeResult(201, body)
+        return self.batcher.submit(lead, raw)
+
+    def _route_batch(self, batch: list[_Pending]) -> list[IntakeResult]:
+        """Route leads together: their idempotency keys are reserved in one transaction, the
+        new leads routed in one, the answers kept in one. A lead id (or key) sent twice in one
+        batch is routed once."""
+        results: dict[int, IntakeResult] = {}
+        replays = self.idempotency.reserve_many(
+            [(p.key, p.digest or "") for p in batch if p.key is not None]
+        )
+        first_of_key: dict[str, int] = {}
+        todo: list[int] = []
+        for i, pending in enumerate(batch):
+            key = pending.key
+            if key is None:
+                todo.append(i)
+                continue
+            if key in first_of_key:
+                continue  # answered like its first request, below
+            first_of_key[key] = i
+            replay = replays.get(key)
+            if replay is None:
+                todo.append(i)
+            else:
+                results[i] = _replayed(key, replay)
+        unique = list({batch[i].lead.id: batch[i].lead for i in todo}.values())
+        try:
+            with self.lock:
+                decisions = self.routing.route_now(unique, batch_id=f"api-{uuid.uuid4().hex[:16]}")
+        except BaseException:
+            for key, replay in replays.items():
+                if replay is None:  # reserved by this batch: let a retry do the work
+                    self.idempotency.release(key)
+            raise
+        ids = self.routing.store.current_decision_ids([lead.id for lead in unique])
+        reps = self.routing.router.org.reps
+        answered: set[str] = set()
+        for i in todo:
+            lead = batch[i].lead
+            decision = decisions.get(lead.id)
+            if decision is not None and lead.id not in answered:
+                answered.add(lead.id)
+                results[i] = IntakeResult(201, decision_body(decision, ids.get(lead.id), reps))
+            else:
+                body = self.view(lead.id)
+                body["detail"] = "this lead was received before: its current decision"
+                results[i] = IntakeResult(200, body)
+        self.idempotency.complete_many(
+            [
+                (p.key, results[i].status_code, results[i].body, p.lead.id)
+                for i, p in enumerate(batch)
+                if p.key is not None and first_of_key.get(p.key) == i and replays.get(p.key) is None
+            ]
+        )
+        answers = []
+        for i, pending in enumerate(batch):
+            if i in results:
+                answers.append(results[i])
+            else:
+                first = results[first_of_key[pending.key or ""]]
+                answers.append(IntakeResult(first.status_code, first.body, replayed=True))
+        return answers
 
     def _submit_many(
         self,
@@ -215,6 +328,43 @@ class LeadIntake:
         if current is None:
             return {"lead_id": lead_id, "outcome": stored.status, "reason": stored.reason}
         return decision_view(current, self.routing.router.org.reps)
+
+
+def _replayed(key: str, replay: Replay) -> IntakeResult:
+    if not replay.same_request:
+        return IntakeResult(
+            422, {"detail": f"Idempotency-Key '{key}' was used with a different request"}
+        )
+    if replay.status_code == IN_PROGRESS:
+        return IntakeResult(
+            409, {"detail": f"a request with Idempotency-Key '{key}' is in progress"}
+        )
+    return IntakeResult(replay.status_code, replay.response, replayed=True)
+
+
+def decision_body(
+    decision: Decision, decision_id: int | None, reps: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The answer for a decision just made (the same shape as `decision_view`)."""
+    record = decision.as_record()
+    rep = reps.get(decision.rep_id or "")
+    return {
+        "lead_id": decision.lead_id,
+        "decision_id": decision_id,
+        "outcome": decision.outcome.value,
+        "rep": {"id": rep.id, "name": rep.name, "email": rep.email or None}
+        if rep is not None
+        else None,
+        "queue": decision.queue,
+        "route": decision.node,
+        "reason": decision.reason,
+        "booking_link": decision.booking_link,
+        "redirect_url": decision.redirect_url,
+        "message": decision.message,
+        "decided_at": decision.decided_at.isoformat(),
+        "config": record.get("config"),
+        "scores": record.get("scores") or {},
+    }
 
 
 def decision_view(stored: StoredDecision, reps: Mapping[str, Any]) -> dict[str, Any]:

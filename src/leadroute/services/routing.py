@@ -257,6 +257,28 @@ class RoutingService:
         summary.seconds = time.perf_counter() - started
         return summary
 
+    def route_now(self, leads: Sequence[Lead], *, batch_id: str) -> dict[str, Decision]:
+        """Store these leads and route them at once, in one transaction: the real-time path.
+
+        Returns the decision of each lead routed here; a lead stored before (by an earlier
+        request) is not routed again and has no entry."""
+        existing = self.store.add_leads(leads, batch_id=batch_id)
+        fresh = [lead.id for lead in leads if lead.id not in existing]
+        decisions: dict[str, Decision] = {}
+        if not fresh:
+            return decisions
+        self._account_intents = {}
+        router = self.router
+        later: list[tuple[CleanLead, Decision]] = []
+        with self.store.routing_session(router.org, list(router.config.pools), self._seq) as s:
+            claimed = s.claim(len(fresh), lead_ids=fresh)
+            for lead, clean in zip(claimed, self._prepare(claimed), strict=True):
+                decisions[lead.id] = self._route_one(s, lead, later=later, prepared=clean)
+        if later:
+            for decision in self._reroute_enriched(later, list(decisions.values())):
+                decisions[decision.lead_id] = decision
+        return decisions
+
     def route_pending(
         self,
         *,

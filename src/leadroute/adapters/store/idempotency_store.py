@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from leadroute.adapters.store.service_tables import idempotency
 from leadroute.adapters.store.sql import Store
@@ -60,6 +60,55 @@ class IdempotencyStore:
                 update(idempotency)
                 .where(idempotency.c.key == key)
                 .values(status_code=status_code, response=response, lead_id=lead_id)
+            )
+
+    def reserve_many(self, items: list[tuple[str, str]]) -> dict[str, Replay | None]:
+        """`reserve` for many (key, request hash) pairs in one transaction."""
+        if not items:
+            return {}
+        now = datetime.now(UTC)
+        hashes = dict(items)
+        with self.store.write() as conn:
+            reserved = set(
+                conn.scalars(
+                    self.store.insert(idempotency)
+                    .values(
+                        [
+                            {
+                                "key": key,
+                                "request_hash": digest,
+                                "status_code": IN_PROGRESS,
+                                "response": {},
+                                "created_at": now,
+                            }
+                            for key, digest in hashes.items()
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(idempotency.c.key)
+                )
+            )
+            others = [key for key in hashes if key not in reserved]
+            found: dict[str, Replay | None] = dict.fromkeys(reserved)
+            if others:
+                rows = conn.execute(select(idempotency).where(idempotency.c.key.in_(others)))
+                for row in rows:
+                    same = row.request_hash == hashes[row.key]
+                    found[row.key] = Replay(row.status_code, dict(row.response), same)
+        return found
+
+    def complete_many(self, items: list[tuple[str, int, dict[str, Any], str | None]]) -> None:
+        """`complete` for many (key, status code, response, lead id), in one transaction."""
+        if not items:
+            return
+        with self.store.write() as conn:
+            conn.execute(
+                update(idempotency)
+                .where(idempotency.c.key == bindparam("k"))
+                .values(
+                    status_code=bindparam("s"), response=bindparam("r"), lead_id=bindparam("l")
+                ),
+                [{"k": k, "s": s, "r": r, "l": lead} for k, s, r, lead in items],
             )
 
     def release(self, key: str) -> None:

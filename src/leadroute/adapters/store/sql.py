@@ -464,6 +464,18 @@ class Store:
         with self.engine.connect() as conn:
             return [_stored_decision(r) for r in conn.execute(query).mappings()]
 
+    def current_decision_ids(self, lead_ids: Sequence[str]) -> dict[str, int]:
+        """lead id -> its current decision's id."""
+        found: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(lead_ids), 500):
+                query = select(t.decisions.c.lead_id, t.decisions.c.id).where(
+                    t.decisions.c.lead_id.in_(list(lead_ids[start : start + 500])),
+                    t.decisions.c.is_current,
+                )
+                found.update({lead: int(i) for lead, i in conn.execute(query)})
+        return found
+
     def current_decisions(self, lead_ids: Sequence[str]) -> list[StoredDecision]:
         """The current decision of each of these leads (those that have one)."""
         found: list[StoredDecision] = []
@@ -940,4 +952,8 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, **json_options)
+    # The API serves requests from a thread pool (40 threads) next to the routing thread: a
+    # pool as large keeps requests from queueing for a connection.
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=30, **json_options
+    )
