@@ -29,7 +29,7 @@ def api(store: Store) -> Iterator[httpx.Client]:
         received_at=now,
     )
     RoutingService(store).route_batch([ParsedRow(1, lead, None, {})], batch_id="b1")
-    with serve(create_app(store)) as client:
+    with serve(create_app(store, auth=False)) as client:
         yield client
 
 

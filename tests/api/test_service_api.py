@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from leadroute.adapters.inbound import sign_v3
+from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
 from leadroute.api import create_app
 from leadroute.domain.org import Rep, Segment, Territory, build_org
@@ -62,7 +63,7 @@ def api(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]
     monkeypatch.setenv("LEADROUTE_HUBSPOT_SECRET", "hub-secret")
     monkeypatch.setenv("LEADROUTE_SALESFORCE_ORG_ID", ORG_18)
     activate(store, _org(), CONFIG)  # type: ignore[arg-type]
-    with serve(create_app(store)) as client:
+    with serve(create_app(store, auth=False)) as client:
         yield client
 
 
@@ -273,3 +274,39 @@ def test_metrics_and_openapi(api: httpx.Client) -> None:
     spec = api.get("/openapi.json").json()
     for path in ("/v1/leads", "/v1/leads/bulk", "/v1/reps/{rep_id}", "/v1/configs/rollback"):
         assert path in spec["paths"]
+
+
+def test_every_endpoint_but_health_needs_a_key_of_its_scope(store: Store) -> None:
+    activate(store, _org(), CONFIG)  # type: ignore[arg-type]
+    ingest, _ = KeyStore(store).create("web-form", ["ingest"])
+    admin, _ = KeyStore(store).create("ops", ["admin"])
+    with serve(create_app(store)) as api:
+        assert api.get("/v1/health").status_code == 200
+        assert api.post("/v1/leads", json=LEAD).status_code == 401
+        assert api.get("/metrics").status_code == 401
+        routed = api.post("/v1/leads", json=LEAD, headers={"Authorization": f"Bearer {ingest}"})
+        assert routed.status_code == 201
+        lead_id = routed.json()["lead_id"]
+        refused = api.get(f"/v1/leads/{lead_id}", headers={"X-API-Key": ingest})
+        assert refused.status_code == 403 and "read" in refused.json()["detail"]
+        assert api.get(f"/v1/leads/{lead_id}", headers={"X-API-Key": admin}).status_code == 200
+        made = api.post(
+            "/v1/keys", json={"name": "reader", "scopes": ["read"]}, headers={"X-API-Key": admin}
+        ).json()
+        assert made["key"].startswith("lr_")
+        reader = {"X-API-Key": made["key"]}
+        assert api.get("/metrics", headers=reader).status_code == 200
+        assert api.delete("/v1/keys/reader", headers={"X-API-Key": admin}).status_code == 200
+        assert api.get("/metrics", headers=reader).status_code == 401
+        erased = api.post(
+            "/v1/privacy/erase", json={"email": "ada@acme.com"}, headers={"X-API-Key": admin}
+        ).json()
+        assert erased["lead_ids"] == [lead_id]
+        fields = api.get(f"/v1/leads/{lead_id}", headers={"X-API-Key": admin}).json()["fields"]
+        assert fields["email"] == "[erased]"
+        big = api.post(
+            "/v1/leads",
+            content=b"{" + b" " * 3_000_000 + b"}",
+            headers={"X-API-Key": ingest, "content-type": "application/json"},
+        )
+        assert big.status_code == 413

@@ -53,16 +53,17 @@ from leadroute.adapters.inbound import (
     verify_v3,
 )
 from leadroute.adapters.inbound import hubspot as hubspot_format
+from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
+from leadroute.api.security import Authenticator, BodyLimit
 from leadroute.api.state import ApiState
 from leadroute.domain.org import RepStatus, build_org
 from leadroute.services.configs import load_config_text
 from leadroute.services.intake import IntakeResult, decision_view
 from leadroute.services.lifecycle import act, events
+from leadroute.services.privacy import erase_person
 from leadroute.services.routing import predictor_for
 from leadroute.settings import get_settings
-
-Guard = Callable[[str], Any]
 
 
 class Rerouted(BaseModel):
@@ -118,11 +119,16 @@ def _metrics() -> tuple[CollectorRegistry, Counter, Counter, Histogram]:
     return registry, requests, decisions, latency
 
 
-def create_app(store: Store | None = None, *, guard: Guard | None = None) -> FastAPI:
+def create_app(
+    store: Store | None = None,
+    *,
+    auth: Authenticator | bool = True,
+    max_body_bytes: int = 2_000_000,
+) -> FastAPI:
     """The API over `store` (default: the configured database, migrated).
 
-    `guard(scope)` returns a FastAPI dependency that admits a request with a key of that scope
-    (see leadroute.api.security); without one every request is admitted.
+    Every endpoint but /v1/health needs an API key of the right scope (see security.md);
+    `auth=False` admits every request (for an API embedded in a trusted process, and tests).
     """
     if store is None:
         store = Store(get_settings().db)
@@ -130,10 +136,14 @@ def create_app(store: Store | None = None, *, guard: Guard | None = None) -> Fas
     state = ApiState(store)
     app = FastAPI(title="leadroute", version="1", summary="Lead routing with a reason")
     app.state.leadroute = state
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     registry, requests_total, leads_total, latency = _metrics()
+    authenticator = Authenticator(store) if auth is True else auth or None
 
     def scope(name: str) -> Any:
-        return Depends(guard(name)) if guard is not None else Depends(lambda: None)
+        if authenticator is None:
+            return Depends(lambda: None)
+        return Depends(authenticator.require(name))
 
     @app.middleware("http")
     async def measure(
@@ -597,7 +607,52 @@ def create_app(store: Store | None = None, *, guard: Guard | None = None) -> Fas
         count = await run_in_threadpool(store.lead_counts)
         return {"status": "ok", "leads": sum(count.values())}
 
-    @app.get("/metrics", include_in_schema=False)
+    # -- keys and erasure ----------------------------------------------------------------------
+
+    @app.get("/v1/keys", dependencies=[scope("admin")])
+    async def get_keys() -> list[dict[str, Any]]:
+        keys = KeyStore(store)
+        return [k.as_record() for k in await run_in_threadpool(keys.list)]
+
+    @app.post("/v1/keys", status_code=201, dependencies=[scope("admin")])
+    async def post_key(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """{"name": ..., "scopes": ["ingest", "read"]}: the key is in this answer only."""
+        try:
+            plaintext, key = await run_in_threadpool(
+                KeyStore(store).create, str(body.get("name", "")), body.get("scopes") or []
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return key.as_record() | {"key": plaintext}
+
+    @app.delete("/v1/keys/{name}", dependencies=[scope("admin")])
+    async def delete_key(name: str) -> dict[str, Any]:
+        key = await run_in_threadpool(KeyStore(store).revoke, name)
+        if key is None:
+            raise HTTPException(404, f"no key '{name}'")
+        if authenticator is not None:
+            authenticator.forget()
+        return key.as_record()
+
+    @app.post("/v1/privacy/erase", dependencies=[scope("admin")])
+    async def post_erase(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """Erase a person (GDPR): {"email": ...} or {"lead_id": ...}. Counts are kept."""
+        try:
+            report = await run_in_threadpool(
+                lambda: erase_person(
+                    store,
+                    email=body.get("email"),
+                    lead_id=body.get("lead_id"),
+                    now=datetime.now(UTC),
+                    actor="api",
+                )
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        state.reset()
+        return report.as_record()
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[scope("read")])
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

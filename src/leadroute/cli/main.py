@@ -18,6 +18,8 @@ from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
 from leadroute.cli.activity import activity_app
 from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
+from leadroute.cli.keys import key_app
+from leadroute.cli.privacy import erase
 from leadroute.cli.score import score_app
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.org import Org, RepStatus
@@ -43,6 +45,8 @@ app.add_typer(lead_app, name="lead")
 app.add_typer(report_app, name="report")
 app.add_typer(activity_app, name="activity")
 app.add_typer(score_app, name="score")
+app.add_typer(key_app, name="key")
+app.command("erase")(erase)
 
 MappingOption = Annotated[
     Path | None,

@@ -20,6 +20,7 @@ from leadroute.domain.conditions import Condition, ConditionCompiler, Issue
 from leadroute.domain.enrichment import EnrichmentConfig
 from leadroute.domain.fields import FieldSpec, FieldType, Vocabulary
 from leadroute.domain.intent import IntentScorer
+from leadroute.domain.notify import CrmModel, NotificationsModel, notify_problems
 from leadroute.domain.org import Org, RepStatus, zone
 from leadroute.domain.scoring import (
     FitScorer,
@@ -217,6 +218,8 @@ class ConfigModel(_Strict):
     cleaning: CleaningModel = Field(default_factory=CleaningModel)
     scoring: ScoringModel = Field(default_factory=ScoringModel)
     sla: SlaModel | None = None
+    notifications: NotificationsModel | None = None
+    crm: CrmModel | None = None
 
     _zone = field_validator("timezone")(_known_zone)
 
@@ -300,6 +303,8 @@ class RoutingConfig:
     matrix: Matrix | None = None
     predictive: PredictiveModel | None = None
     sla: SlaModel | None = None
+    notifications: NotificationsModel | None = None
+    crm: CrmModel | None = None
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -383,6 +388,8 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         routes = {node.id: node for node in nodes}
         for place, message in sla_problems(model.sla, routes, model.queues):
             issues.append(Issue(("sla", *place), message))
+    for spot, message, severity in notify_problems(model.notifications, model.crm, org):
+        issues.append(Issue(spot, message, severity))
     if any(i.severity == "error" for i in issues):
         return None, issues
     config = RoutingConfig(
@@ -402,6 +409,8 @@ def compile_config(document: Any, org: Org) -> tuple[RoutingConfig | None, list[
         matrix=matrix,
         predictive=model.scoring.predictive,
         sla=model.sla,
+        notifications=model.notifications,
+        crm=model.crm,
     )
     return config, issues
 

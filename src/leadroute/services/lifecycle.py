@@ -11,7 +11,7 @@ its timers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,10 +19,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from leadroute.adapters.store import tables as t
-from leadroute.adapters.store.service_tables import lead_events, timers
+from leadroute.adapters.store.activity_store import ActivityStore
+from leadroute.adapters.store.outbox_store import outbox_rows
+from leadroute.adapters.store.service_tables import lead_events, outbox, timers
 from leadroute.adapters.store.sql import RoutingSession, Store
+from leadroute.domain.brief import build_brief
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision, Outcome
+from leadroute.domain.lead import Lead
+from leadroute.domain.notify import OutboxMessage, notify_event, plan
 from leadroute.domain.org import Org
 from leadroute.domain.sla import deadlines
 
@@ -66,6 +71,7 @@ class Lifecycle:
         *,
         previous_owner: str | None = None,
         cause: str | None = None,
+        lead: Lead | None = None,
     ) -> str:
         kind = event_kind(decision, previous_owner=previous_owner, cause=cause)
         detail: dict[str, Any] = {"route": decision.node, "outcome": decision.outcome.value}
@@ -92,7 +98,46 @@ class Lifecycle:
             session.cancel_timers(decision.lead_id)
         if decision.rep_id is not None and decision.duplicate_of is None:
             session.stage(timers, self.timers_for(decision))
+        event = notify_event(kind)
+        if event is not None and (self.config.notifications or self.config.crm):
+            messages = self.messages(event, decision.as_record(), lead, previous_rep=previous_owner)
+            session.stage(outbox, outbox_rows(messages, decision.decided_at))
         return kind
+
+    def messages(
+        self,
+        event: str,
+        record: Mapping[str, Any],
+        lead: Lead | None,
+        *,
+        previous_rep: str | None = None,
+        occurrence: str | None = None,
+    ) -> list[OutboxMessage]:
+        """The notifications and CRM updates of one event, with the lead's context bundle
+        (its brief: who, account, scores and reasons, recent activity, why this rep)."""
+        lead_id = str(record.get("lead_id"))
+        if lead is None:
+            stored = self.store.lead(lead_id)
+            lead = stored.lead if stored is not None else Lead(lead_id, {})
+        email = lead.fields.get("email")
+        recent = ActivityStore(self.store).recent(
+            email=email.strip().lower() if isinstance(email, str) and email else None,
+            lead_id=lead_id,
+            limit=5,
+        )
+        brief = build_brief(lead_id, lead.fields, record, recent)
+        return plan(
+            event,
+            record,
+            brief,
+            self.org,
+            self.config.notifications,
+            self.config.crm,
+            lead_fields=lead.fields,
+            source=lead.source,
+            previous_rep=previous_rep,
+            occurrence=occurrence,
+        )
 
     def timers_for(self, decision: Decision) -> list[dict[str, Any]]:
         sla = self.config.sla

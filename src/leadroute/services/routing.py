@@ -664,7 +664,9 @@ class RoutingService:
             raw=original.fields if changed else None,
             account_id=clean.account.id if clean.account else None,
         )
-        self.lifecycle.on_decision(session, decision, previous_owner=previous_owner, cause=cause)
+        self.lifecycle.on_decision(
+            session, decision, previous_owner=previous_owner, cause=cause, lead=clean.lead
+        )
         if decision.duplicate_of is None and decision.outcome is not Outcome.REJECTED:
             self.pipeline.remember(clean.lead)
 

@@ -24,10 +24,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
+from leadroute.adapters.store.outbox_store import OutboxStore
 from leadroute.adapters.store.service_tables import lead_events, timers
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.decision import Outcome
+from leadroute.domain.notify import notify_event
 from leadroute.services.lifecycle import reassignments
+from leadroute.services.outbox import OutboxService
 from leadroute.services.routing import RoutingService, utc_now
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -72,8 +75,8 @@ class Worker:
         self.store = store
         self.clock = clock
         self.lease = lease
-        self.notify = notify
-        self.deliver = deliver
+        self.notify = notify if notify is not None else self._notify
+        self.deliver = deliver if deliver is not None else self._deliver
         self.routing = RoutingService(store, clock=clock)
 
     # -- timers ------------------------------------------------------------------------------
@@ -188,6 +191,34 @@ class Worker:
                 if self.notify is not None:
                     self.notify(conn, event, timer)
         return True
+
+    # -- notifications ---------------------------------------------------------------------------
+
+    def _notify(self, conn: Connection, kind: str, timer: dict[str, Any]) -> None:
+        """Queue a timer's notifications (reminder to the rep, escalation to the manager) in
+        the transaction that fires it."""
+        event = notify_event(kind)
+        config = self.routing.router.config
+        if event is None or not (config.notifications or config.crm):
+            return
+        current = next((d for d in self.store.decisions(timer["lead_id"]) if d.current), None)
+        if current is None:
+            return
+        messages = self.routing.lifecycle.messages(
+            event, current.record, None, occurrence=str(timer["id"])
+        )
+        OutboxStore(self.store).add(conn, messages, self.clock())
+
+    def _deliver(self) -> dict[str, int]:
+        """Send what the outbox holds that is due (with the active config's channels)."""
+        if self.store.config() is None:
+            return {}
+        config = self.routing.router.config
+        service = OutboxService(self.store, config.notifications, config.crm, clock=self.clock)
+        try:
+            return service.deliver_due().as_counts()
+        finally:
+            service.close()
 
     # -- loop ----------------------------------------------------------------------------------
 

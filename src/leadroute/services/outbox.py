@@ -1,0 +1,168 @@
+"""Deliver the outbox: claim due messages, send each through its channel, record the outcome.
+
+Run by `leadroute worker` in a loop; any number of workers may run against one PostgreSQL
+database (see `OutboxStore.claim_due`). A failed try is retried with exponential backoff
+(the channel's `retry`), a permanent failure or the last try leaves the message `dead`, to be
+retried by hand once the cause is fixed. A CRM or channel outage delays messages; it never
+loses them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from leadroute.adapters import crm as crm_adapters
+from leadroute.adapters import notify as notify_adapters
+from leadroute.adapters.store.outbox_store import (
+    DEAD,
+    DEFAULT_LEASE,
+    PENDING,
+    SENT,
+    OutboxRow,
+    OutboxStore,
+)
+from leadroute.adapters.store.sql import Store
+from leadroute.domain.notify import (
+    CrmModel,
+    DeliveryError,
+    NotificationsModel,
+    Sender,
+    retry_for,
+)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one `deliver_due` did; `problems` has a line per failed try."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def tried(self) -> int:
+        return self.sent + self.retried + self.dead
+
+    def as_counts(self) -> dict[str, int]:
+        """{"sent": n, "retried": n, "dead": n}, e.g. for the worker's report."""
+        return {"sent": self.sent, "retried": self.retried, "dead": self.dead}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxService:
+    """Delivers due outbox messages with the senders of the active config.
+
+    `senders` replaces the ones built from the config (keyed by (channel kind, target));
+    `transport` is handed to the HTTP senders (tests, proxies). A try must end within `lease`,
+    so keep it well above the channels' timeouts.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        notifications: NotificationsModel | None,
+        crm: CrmModel | None,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        senders: Mapping[tuple[str, str], Sender] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.outbox = OutboxStore(store)
+        self.notifications = notifications
+        self.crm = crm
+        self.env = env if env is not None else os.environ
+        self.clock = clock
+        self.lease = lease
+        self.rng = rng if rng is not None else random.Random()
+        if senders is None:
+            built = notify_adapters.build_senders(notifications, transport=transport)
+            built.update(crm_adapters.build_senders(crm, transport=transport))
+            senders = built
+        self.senders = dict(senders)
+
+    def deliver_due(self, limit: int = 100) -> DeliveryReport:
+        """Try every due message (up to `limit`) once."""
+        sent = retried = dead = 0
+        problems: list[str] = []
+        for row in self.outbox.claim_due(limit, self.clock(), lease=self.lease):
+            outcome, problem = self._deliver(row)
+            if outcome == SENT:
+                sent += 1
+            elif outcome == PENDING:
+                retried += 1
+            elif outcome == DEAD:
+                dead += 1  # else SENDING: the lease ran out and another worker has it
+            if problem:
+                problems.append(problem)
+        return DeliveryReport(sent, retried, dead, tuple(problems))
+
+    def deliver_all(self, *, limit: int = 100, max_rounds: int = 1000) -> DeliveryReport:
+        """Deliver until nothing is due now (a drain, e.g. before shutdown or in a test)."""
+        total = DeliveryReport()
+        for _ in range(max_rounds):
+            report = self.deliver_due(limit)
+            if not report.tried:
+                break
+            total = DeliveryReport(
+                total.sent + report.sent,
+                total.retried + report.retried,
+                total.dead + report.dead,
+                total.problems + report.problems,
+            )
+        return total
+
+    def _deliver(self, row: OutboxRow) -> tuple[str, str | None]:
+        """(the message's new status, a line about the failure if it failed)."""
+        retry = retry_for(row.channel, self.notifications, self.crm)
+        sender = self.senders.get((row.channel, row.target))
+        error: DeliveryError | None = None
+        if row.attempts > retry.max_attempts:
+            error = DeliveryError(
+                f"out of tries: the worker of try {row.attempts - 1} stopped before it ended",
+                retryable=False,
+            )
+        elif row.payload.get("erased") is True:
+            error = DeliveryError("the lead's data was erased before delivery", retryable=False)
+        elif sender is None:
+            error = DeliveryError(
+                f"no {row.channel} channel named {row.target} in the active config",
+                retryable=False,
+            )
+        else:
+            try:
+                sender.send(row.message, env=self.env)
+            except DeliveryError as exc:
+                error = exc
+            except Exception as exc:  # a bug must not lose the message: try again later
+                error = DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True)
+        if error is None:
+            self.outbox.mark_sent(row, now=self.clock())
+            return SENT, None
+        status = self.outbox.mark_failed(
+            row,
+            error=str(error),
+            retryable=error.retryable,
+            retry=retry,
+            now=self.clock(),
+            retry_after=error.retry_after,
+            rng=self.rng,
+        )
+        where = f"outbox #{row.id} {row.channel}/{row.target} lead {row.lead_id}"
+        return status, f"{where} try {row.attempts}: {error} -> {status}"
+
+    def close(self) -> None:
+        for sender in self.senders.values():
+            sender.close()
