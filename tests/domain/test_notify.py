@@ -57,7 +57,7 @@ NOTIFICATIONS: dict[str, Any] = {
         },
         "ops_hook": {"webhook": {"url": "https://ops.example.com/hook", "secret_env": "HOOK"}},
     },
-    "on": {
+    "send": {
         "assigned": ["sales_slack", "rep_email", "ops_hook"],
         "reminder": ["rep_email"],
         "unrouted": ["sales_slack", "rep_email"],
@@ -185,20 +185,20 @@ def errors(model: type[Any], document: dict[str, Any]) -> list[tuple[tuple[Any, 
 
 
 def test_unknown_and_repeated_channels_are_reported_where_they_are() -> None:
-    document = {**NOTIFICATIONS, "on": {"assigned": ["sales_slack", "nope", "sales_slack"]}}
+    document = {**NOTIFICATIONS, "send": {"assigned": ["sales_slack", "nope", "sales_slack"]}}
     found = errors(NotificationsModel, document)
     assert found == [
         (
-            ("on", "assigned", 1),
+            ("send", "assigned", 1),
             "unknown channel nope (channels: ops_hook, rep_email, sales_slack)",
         ),
-        (("on", "assigned", 2), "sales_slack is listed twice"),
+        (("send", "assigned", 2), "sales_slack is listed twice"),
     ]
 
 
 def test_an_unknown_event_lists_the_known_ones() -> None:
-    found = errors(NotificationsModel, {**NOTIFICATIONS, "on": {"assignd": ["sales_slack"]}})
-    assert found[0][0][:2] == ("on", "assignd")
+    found = errors(NotificationsModel, {**NOTIFICATIONS, "send": {"assignd": ["sales_slack"]}})
+    assert found[0][0][:2] == ("send", "assignd")
     assert all(f"'{event}'" in found[0][1] for event in EVENTS)
 
 
@@ -408,7 +408,7 @@ def test_keys_are_stable_unique_and_short() -> None:
     long = {
         **NOTIFICATIONS,
         "channels": {"c" * 80: NOTIFICATIONS["channels"]["sales_slack"]},
-        "on": {"reassigned": ["c" * 80]},
+        "send": {"reassigned": ["c" * 80]},
     }
     keys = [m.key for m in planned("reassigned", rec=record(lead_id="L" * 120), notifications=long)]
     assert keys and all(len(k) <= 200 for k in keys)

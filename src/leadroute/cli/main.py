@@ -415,7 +415,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Serve the HTTP API (activities in, lead briefs out; see /docs)."""
+    """Serve the HTTP API: leads in real time, activities, reps, configs, webhooks (see /docs)."""
     import uvicorn
 
     from leadroute.api import create_app

@@ -8,7 +8,7 @@
         manager_email: {email: {host: smtp.example.com, from: routing@example.com,
                                 to: [manager]}}
         ops_hook: {webhook: {url: "https://ops.example.com/leadroute", secret_env: HOOK_SECRET}}
-      on:
+      send:
         assigned: [sales_slack, rep_email, ops_hook]
         reminder: [rep_email]
         escalated: [manager_email, sales_slack]
@@ -236,7 +236,7 @@ class NotificationsModel(_Strict):
     channels: dict[Name, ChannelModel] = Field(
         default_factory=dict, description="channel name -> slack, email or webhook"
     )
-    on: dict[Event, list[Name]] = Field(
+    send: dict[Event, list[Name]] = Field(
         default_factory=dict, description="event -> the channels it is sent to"
     )
     retry: RetryModel = Field(default_factory=RetryModel, description="retries and dead letter")
@@ -245,14 +245,14 @@ class NotificationsModel(_Strict):
     def _references(self) -> NotificationsModel:
         problems: list[InitErrorDetails] = []
         known = ", ".join(sorted(self.channels)) or "none"
-        for event, names in self.on.items():
+        for event, names in self.send.items():
             seen: set[str] = set()
             for index, name in enumerate(names):
                 if name in seen:
-                    problems.append(_problem(("on", event, index), f"{name} is listed twice", name))
+                    problems.append(_problem(("send", event, index), f"{name} is listed twice", name))
                 elif name not in self.channels:
                     message = f"unknown channel {name} (channels: {known})"
-                    problems.append(_problem(("on", event, index), message, name))
+                    problems.append(_problem(("send", event, index), message, name))
                 seen.add(name)
         _problems("NotificationsModel", problems)
         return self
@@ -523,7 +523,7 @@ def plan(
     messages: list[OutboxMessage] = []
     lead_id = str(record.get("lead_id") or brief.lead_id)
     name = f"lead.{event}"
-    targets = _lookup(notifications.on, event) if notifications is not None else None
+    targets = _lookup(notifications.send, event) if notifications is not None else None
     if notifications is not None and targets:
         context = Context.build(
             event, record, brief, org, lead_fields, source=source, previous_rep=previous_rep
