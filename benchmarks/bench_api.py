@@ -33,6 +33,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from leadroute.adapters.orgfile import org_from_doc
+from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
 from leadroute.sample import generate_leads, sample_org_doc
 from leadroute.services.configs import load_config_file
@@ -57,7 +58,8 @@ def fresh_schema(base: str) -> tuple[str, str]:
     return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-def seed(url: str) -> None:
+def seed(url: str) -> str:
+    """The org, the config, and an API key of scope ingest (returned)."""
     store = Store(url)
     store.migrate()
     org = org_from_doc(sample_org_doc())
@@ -71,10 +73,12 @@ def seed(url: str) -> None:
         source=loaded.source,
         activate=True,
     )
+    key, _ = KeyStore(store).create("bench", ["ingest"])
     store.dispose()
+    return key
 
 
-def load(base_url: str, rate: float, seconds: float, out: Any) -> None:
+def load(base_url: str, key: str, rate: float, seconds: float, out: Any) -> None:
     """Open-loop: the i-th request leaves at start + i / rate."""
     rows = [
         {k: v for k, v in row.items() if k not in ("id", "received_at") and v not in (None, "")}
@@ -83,7 +87,7 @@ def load(base_url: str, rate: float, seconds: float, out: Any) -> None:
     results: list[tuple[float, int, str | None]] = []
     lock = threading.Lock()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    client = httpx.Client(base_url=base_url, timeout=30, limits=limits)
+    client = httpx.Client(base_url=base_url, timeout=30, limits=limits, headers={"X-API-Key": key})
 
     def send(i: int) -> None:
         key = f"bench-{i}"
@@ -116,10 +120,14 @@ def main() -> None:
     parser.add_argument("--db", default=os.environ.get("LEADROUTE_BENCH_PG", PG))
     args = parser.parse_args()
     schema, url = fresh_schema(args.db)
-    seed(url)
+    key = seed(url)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "leadroute", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            *("-m", "leadroute", "serve", "--port", str(port)),
+            *("--rate-per-minute", str(int(args.rate * 60 * 2))),
+        ],
         env={**os.environ, "LEADROUTE_DB": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -133,11 +141,17 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        httpx.post(base_url + "/v1/leads", json={"email": "warm@up.com"}, timeout=30)
+        httpx.post(
+            base_url + "/v1/leads",
+            json={"email": "warm@up.com"},
+            headers={"X-API-Key": key},
+            timeout=30,
+        )
         result_file = Path(f"/tmp/bench_api_{schema}.json")
         with result_file.open("w"):
             process = multiprocessing.get_context("spawn").Process(
-                target=_load_to_file, args=(base_url, args.rate, args.seconds, str(result_file))
+                target=_load_to_file,
+                args=(base_url, key, args.rate, args.seconds, str(result_file)),
             )
             process.start()
             process.join()
@@ -153,9 +167,9 @@ def main() -> None:
     engine.dispose()
 
 
-def _load_to_file(base_url: str, rate: float, seconds: float, path: str) -> None:
+def _load_to_file(base_url: str, key: str, rate: float, seconds: float, path: str) -> None:
     with open(path, "w") as out:
-        load(base_url, rate, seconds, out)
+        load(base_url, key, rate, seconds, out)
 
 
 def report(data: dict[str, Any], url: str, args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ class Settings(BaseSettings):
 
     db: str = "sqlite:///leadroute.db"
     chunk_size: int = 500
+    rate_per_minute: int = 6000  # API requests per key and process
+    max_body_bytes: int = 2_000_000
 
 
 def get_settings() -> Settings:

@@ -413,14 +413,23 @@ def explain(
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    rate_per_minute: Annotated[
+        int | None,
+        typer.Option(help="requests per API key and minute (default $LEADROUTE_RATE_PER_MINUTE)"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve the HTTP API: leads in real time, activities, reps, configs, webhooks (see /docs)."""
     import uvicorn
 
     from leadroute.api import create_app
+    from leadroute.api.security import Authenticator
 
-    uvicorn.run(create_app(open_store(db)), host=host, port=port)
+    settings = get_settings()
+    store = open_store(db)
+    auth = Authenticator(store, rate_per_minute=rate_per_minute or settings.rate_per_minute)
+    app_ = create_app(store, auth=auth, max_body_bytes=settings.max_body_bytes)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 @app.command()

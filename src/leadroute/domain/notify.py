@@ -249,7 +249,8 @@ class NotificationsModel(_Strict):
             seen: set[str] = set()
             for index, name in enumerate(names):
                 if name in seen:
-                    problems.append(_problem(("send", event, index), f"{name} is listed twice", name))
+                    message = f"{name} is listed twice"
+                    problems.append(_problem(("send", event, index), message, name))
                 elif name not in self.channels:
                     message = f"unknown channel {name} (channels: {known})"
                     problems.append(_problem(("send", event, index), message, name))

@@ -257,27 +257,30 @@ class RoutingService:
         summary.seconds = time.perf_counter() - started
         return summary
 
-    def route_now(self, leads: Sequence[Lead], *, batch_id: str) -> dict[str, Decision]:
+    def route_now(
+        self, leads: Sequence[Lead], *, batch_id: str
+    ) -> tuple[dict[str, Decision], dict[str, int]]:
         """Store these leads and route them at once, in one transaction: the real-time path.
 
-        Returns the decision of each lead routed here; a lead stored before (by an earlier
-        request) is not routed again and has no entry."""
-        existing = self.store.add_leads(leads, batch_id=batch_id)
-        fresh = [lead.id for lead in leads if lead.id not in existing]
+        Returns the decision of each lead routed here and its id in the store; a lead stored
+        before (by an earlier request) is not routed again and has no entry."""
         decisions: dict[str, Decision] = {}
-        if not fresh:
-            return decisions
         self._account_intents = {}
         router = self.router
         later: list[tuple[CleanLead, Decision]] = []
         with self.store.routing_session(router.org, list(router.config.pools), self._seq) as s:
-            claimed = s.claim(len(fresh), lead_ids=fresh)
+            existing = self.store.insert_leads(s.conn, leads, batch_id=batch_id)
+            fresh = [lead.id for lead in leads if lead.id not in existing]
+            claimed = s.claim(len(fresh), lead_ids=fresh) if fresh else []
             for lead, clean in zip(claimed, self._prepare(claimed), strict=True):
                 decisions[lead.id] = self._route_one(s, lead, later=later, prepared=clean)
+            s.flush()
+            ids = dict(s.decision_ids)
         if later:
             for decision in self._reroute_enriched(later, list(decisions.values())):
                 decisions[decision.lead_id] = decision
-        return decisions
+            ids.update(self.store.current_decision_ids([c.lead.id for c, _ in later]))
+        return decisions, ids
 
     def route_pending(
         self,

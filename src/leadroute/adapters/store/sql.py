@@ -288,27 +288,38 @@ class Store:
         """Insert new leads (status new); return the ids that were already stored."""
         if not leads:
             return set()
-        ids = [lead.id for lead in leads]
         with self.write() as conn:
-            existing = set(conn.scalars(select(t.leads.c.id).where(t.leads.c.id.in_(ids))))
-            now = _now()
-            fresh = [
-                {
-                    "id": lead.id,
-                    "data": dict(lead.fields),
-                    "source": lead.source,
-                    "channel": lead.channel,
-                    "received_at": lead.received_at or now,
-                    "status": "new",
-                    "batch_id": batch_id,
-                    "row_number": rows[i] if rows else None,
-                    "updated_at": now,
-                }
-                for i, lead in enumerate(leads)
-                if lead.id not in existing
-            ]
-            if fresh:
-                conn.execute(self.insert(t.leads).on_conflict_do_nothing(), fresh)
+            return self.insert_leads(conn, leads, batch_id=batch_id, rows=rows)
+
+    def insert_leads(
+        self,
+        conn: Connection,
+        leads: Sequence[Lead],
+        *,
+        batch_id: str | None = None,
+        rows: Sequence[int | None] | None = None,
+    ) -> set[str]:
+        """`add_leads` inside the caller's transaction."""
+        ids = [lead.id for lead in leads]
+        existing = set(conn.scalars(select(t.leads.c.id).where(t.leads.c.id.in_(ids))))
+        now = _now()
+        fresh = [
+            {
+                "id": lead.id,
+                "data": dict(lead.fields),
+                "source": lead.source,
+                "channel": lead.channel,
+                "received_at": lead.received_at or now,
+                "status": "new",
+                "batch_id": batch_id,
+                "row_number": rows[i] if rows else None,
+                "updated_at": now,
+            }
+            for i, lead in enumerate(leads)
+            if lead.id not in existing
+        ]
+        if fresh:
+            conn.execute(self.insert(t.leads).on_conflict_do_nothing(), fresh)
         return existing
 
     def add_rejections(
@@ -585,6 +596,7 @@ class RoutingSession:
         self._superseded: list[str] = []
         self._owners: dict[str, tuple[str, str | None]] = {}
         self._staged: list[tuple[Any, list[dict[str, Any]]]] = []
+        self.decision_ids: dict[str, int] = {}  # lead id -> id of the decision just written
         self._cancel_timers: set[str] = set()
 
     def stage(self, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -807,7 +819,11 @@ class RoutingSession:
             )
             self._superseded = []
         if self._decision_rows:
-            conn.execute(t.decisions.insert(), self._decision_rows)
+            inserted = conn.execute(
+                t.decisions.insert().returning(t.decisions.c.lead_id, t.decisions.c.id),
+                self._decision_rows,
+            )
+            self.decision_ids.update({lead: int(i) for lead, i in inserted})
             self._decision_rows = []
         if self._lead_updates:
             values: dict[str, Any] = {
