@@ -62,7 +62,10 @@ def notifications(
                 },
                 "ops_hook": {"webhook": {"url": hook_url, "secret_env": "HOOK_SECRET"}},
             },
-            "send": {"assigned": ["sales_slack", "rep_email", "ops_hook"], "reminder": ["ops_hook"]},
+            "send": {
+                "assigned": ["sales_slack", "rep_email", "ops_hook"],
+                "reminder": ["ops_hook"],
+            },
             "retry": {"max_attempts": max_attempts, "base_seconds": base, "max_seconds": 3600},
         }
     )
