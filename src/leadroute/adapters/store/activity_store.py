@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.scoring_tables import activities
-from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.sql import Store, aware
 from leadroute.domain.decision import Outcome
 from leadroute.domain.intent import Activity
 
@@ -32,10 +32,6 @@ class LeadRef:
     queue: str | None
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
     for start in range(0, len(values), _IN_CHUNK):
         yield list(values[start : start + _IN_CHUNK])
@@ -44,7 +40,7 @@ def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
 def _activity(row: Mapping[Any, Any]) -> Activity:
     return Activity(
         type=row["type"],
-        occurred_at=_aware(row["occurred_at"]),
+        occurred_at=aware(row["occurred_at"]),
         email=row["email"],
         lead_id=row["lead_id"],
         account_id=row["account_id"],
@@ -122,7 +118,7 @@ class ActivityStore:
                 for row in conn.execute(query):
                     activity = Activity(
                         row.type,
-                        _aware(row.occurred_at),
+                        aware(row.occurred_at),
                         email=row.email,
                         lead_id=row.lead_id,
                         product=row.product,

@@ -8,18 +8,14 @@ database never exceed it together.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from leadroute.adapters.store.enrichment_tables import enrichment_cache, provider_calls
-from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.sql import Store, aware
 from leadroute.domain.enrichment import CachedAnswer
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class EnrichmentStore:
@@ -41,7 +37,7 @@ class EnrichmentStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return CachedAnswer(dict(row.fields), _aware(row.fetched_at))
+        return CachedAnswer(dict(row.fields), aware(row.fetched_at))
 
     def put(
         self, provider: str, key: str, fields: Mapping[str, Any], *, fetched_at: datetime

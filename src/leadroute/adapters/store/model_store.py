@@ -15,14 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from leadroute.adapters.store.scoring_tables import models
-from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.sql import Store, aware
 from leadroute.domain.predictive import LinearModel
 
 _LOCK_SPACE = 7412020  # pg_advisory_xact_lock(space, hashtext(name)): one save per name at once
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +120,7 @@ def _stored(row: Mapping[Any, Any]) -> StoredModel:
     return StoredModel(
         row["name"],
         int(row["version"]),
-        _aware(row["created_at"]),
+        aware(row["created_at"]),
         int(row["rows"]),
         dict(row["metrics"]),
         bool(row["active"]),

@@ -84,7 +84,8 @@ class StoredConfig:
     created_at: datetime
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
+    """A timestamp read back from the store, in UTC (SQLite keeps no time zone)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -245,7 +246,7 @@ class Store:
             row["document"],
             row["source"],
             bool(row["active"]),
-            _aware(row["created_at"]),
+            aware(row["created_at"]),
         )
 
     def previous_config(self, seq: int) -> int | None:
@@ -271,7 +272,7 @@ class Store:
                 r["document"],
                 r["source"],
                 bool(r["active"]),
-                _aware(r["created_at"]),
+                aware(r["created_at"]),
             )
             for r in rows
         ]
@@ -390,7 +391,7 @@ class Store:
             for account_id, count, newest in conn.execute(query):
                 contacts[account_id] = int(count)
                 if newest is not None:
-                    latest[account_id] = _aware(newest)
+                    latest[account_id] = aware(newest)
         return contacts, latest
 
     def known_lead_fields(self, names: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -905,7 +906,7 @@ def _stored_lead(row: Mapping[Any, Any]) -> StoredLead:
         fields=row["data"],
         source=row["source"],
         channel=row["channel"],
-        received_at=_aware(row["received_at"]),
+        received_at=aware(row["received_at"]),
     )
     return StoredLead(
         lead,
@@ -931,7 +932,7 @@ def _stored_decision(row: Mapping[Any, Any]) -> StoredDecision:
         row["queue"],
         row["node"],
         row["reason"],
-        _aware(row["decided_at"]),
+        aware(row["decided_at"]),
         row["record"],
         bool(row["is_current"]),
         row["supersedes"],
