@@ -7,9 +7,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-
-from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.sql import Store
 from leadroute.services.activities import ActivityService
 from leadroute.services.intake import LeadIntake
@@ -26,23 +23,12 @@ class ApiState:
     _checked: float = 0.0
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def version(self) -> tuple[object, ...]:
-        """The active config's sequence number and the org's last change."""
-        with self.store.engine.connect() as conn:
-            seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.active))
-            reps = conn.scalar(select(func.max(t.reps.c.updated_at)))
-            counts = tuple(
-                conn.scalar(select(func.count()).select_from(table))
-                for table in (t.accounts, t.teams, t.territories, t.segments)
-            )
-        return (seq, reps, counts)
-
     @property
     def intake(self) -> LeadIntake:
         with self._guard:
             now = time.monotonic()
             if self._intake is None or now - self._checked >= self.refresh:
-                version = self.version()
+                version = self.store.routing_version()
                 if self._intake is None or version != self._version:
                     routing = RoutingService(self.store)
                     self._intake = LeadIntake(routing, lock=self.lock)

@@ -78,6 +78,7 @@ class Worker:
         self.notify = notify if notify is not None else self._notify
         self.deliver = deliver if deliver is not None else self._deliver
         self.routing = RoutingService(store, clock=clock)
+        self._version: tuple[object, ...] | None = None
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -225,6 +226,10 @@ class Worker:
     def run_once(self, limit: int = 100) -> WorkReport:
         """Fire every due timer (in batches of `limit`), then deliver the outbox once."""
         report = WorkReport()
+        version = self.store.routing_version()
+        if version != self._version:  # the config or the org changed: route with the new ones
+            self.routing = RoutingService(self.store, clock=self.clock)
+            self._version = version
         while True:
             claimed = self.claim(limit)
             for timer in claimed:

@@ -249,6 +249,19 @@ class Store:
             aware(row["created_at"]),
         )
 
+    def routing_version(self) -> tuple[object, ...]:
+        """What routing depends on, as a value that changes when it does: the active config's
+        sequence number, the reps' last change, and how many accounts, teams, territories and
+        segments there are (long-running processes rebuild their router when it changes)."""
+        with self.engine.connect() as conn:
+            seq = conn.scalar(select(t.configs.c.seq).where(t.configs.c.active))
+            reps = conn.scalar(select(func.max(t.reps.c.updated_at)))
+            counts = tuple(
+                conn.scalar(select(func.count()).select_from(table))
+                for table in (t.accounts, t.teams, t.territories, t.segments)
+            )
+        return (seq, reps, counts)
+
     def previous_config(self, seq: int) -> int | None:
         """The version that was last active before `seq` (for a rollback)."""
         query = (
