@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool
 
 from leadroute.adapters import orgfile
 from leadroute.adapters.store import tables as t
-from leadroute.adapters.store.service_tables import timers
+from leadroute.adapters.store.service_tables import lead_events, timers
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
@@ -248,6 +248,22 @@ class Store:
             bool(row["active"]),
             aware(row["created_at"]),
         )
+
+    def first_events(self, lead_ids: Sequence[str], kinds: Sequence[str]) -> dict[str, datetime]:
+        """lead id -> when the first lifecycle event of these kinds happened to it."""
+        found: dict[str, datetime] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(lead_ids), 500):
+                query = (
+                    select(lead_events.c.lead_id, func.min(lead_events.c.at))
+                    .where(
+                        lead_events.c.lead_id.in_(list(lead_ids[start : start + 500])),
+                        lead_events.c.kind.in_(list(kinds)),
+                    )
+                    .group_by(lead_events.c.lead_id)
+                )
+                found.update({lead: aware(at) for lead, at in conn.execute(query)})
+        return found
 
     def routing_version(self) -> tuple[object, ...]:
         """What routing depends on, as a value that changes when it does: the active config's
