@@ -17,6 +17,7 @@ from leadroute.adapters.orgfile import OrgFileError, load_org
 from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
 from leadroute.cli.activity import activity_app
+from leadroute.cli.backtest import backtest_command
 from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
 from leadroute.cli.keys import key_app
 from leadroute.cli.privacy import erase
@@ -47,6 +48,7 @@ app.add_typer(activity_app, name="activity")
 app.add_typer(score_app, name="score")
 app.add_typer(key_app, name="key")
 app.command("erase")(erase)
+app.command("backtest")(backtest_command)
 
 MappingOption = Annotated[
     Path | None,
