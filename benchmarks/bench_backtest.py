@@ -27,7 +27,7 @@ from bench_routing import NOW, build, make_leads
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.backtest import BacktestReport
 from leadroute.domain.config import RoutingConfig, compile_config
-from leadroute.domain.org import Org, Segment
+from leadroute.domain.org import Org
 from leadroute.services.backtest import backtest
 from leadroute.services.routing import RoutingService
 
@@ -35,20 +35,8 @@ CHANGES = {"na_mid": "na_ae", "emea_sdr": "emea_smb"}  # route -> the pool it no
 
 
 def org_and_config() -> tuple[Org, RoutingConfig]:
-    """bench_routing's org and flow, with the size segments given by keyword: its
-    `Segment("B", "B", 20, 100)` sets `field` to 20 (so only segment A ever matched there),
-    which the store cannot load back."""
-    org, config = build()
-    segments = [
-        Segment("A", "A", high=20),
-        Segment("B", "B", low=20, high=100),
-        Segment("C", "C", low=100, high=500),
-        Segment("D", "D", low=500),
-    ]
-    org = Org(org.reps, org.teams, org.territories, {s.id: s for s in segments}, org.accounts)
-    compiled, issues = compile_config(config.document, org)
-    assert compiled is not None, issues
-    return org, compiled
+    """bench_routing's org and 30-node flow."""
+    return build()
 
 
 def draft_of(config: RoutingConfig, org: Org) -> RoutingConfig:

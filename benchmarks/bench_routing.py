@@ -86,9 +86,9 @@ def build(seed: int = 11, *, cleaning: bool = False) -> tuple[Org, RoutingConfig
     territories = [Territory(r, r, frozenset(c)) for r, c in REGIONS.items()]
     segments = [
         Segment("A", "A", high=20),
-        Segment("B", "B", 20, 100),
-        Segment("C", "C", 100, 500),
-        Segment("D", "D", 500),
+        Segment("B", "B", low=20, high=100),
+        Segment("C", "C", low=100, high=500),
+        Segment("D", "D", low=500),
     ]
     accounts = [
         Account(
