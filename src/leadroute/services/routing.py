@@ -269,6 +269,7 @@ class RoutingService:
         router = self.router
         later: list[tuple[CleanLead, Decision]] = []
         with self.store.routing_session(router.org, list(router.config.pools), self._seq) as s:
+            s.want_ids = True
             existing = self.store.insert_leads(s.conn, leads, batch_id=batch_id)
             fresh = [lead.id for lead in leads if lead.id not in existing]
             claimed = s.claim(len(fresh), lead_ids=fresh) if fresh else []

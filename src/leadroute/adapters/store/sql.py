@@ -626,6 +626,7 @@ class RoutingSession:
         self._superseded: list[str] = []
         self._owners: dict[str, tuple[str, str | None]] = {}
         self._staged: list[tuple[Any, list[dict[str, Any]]]] = []
+        self.want_ids = False  # set: flush reads back the ids of the decisions it writes
         self.decision_ids: dict[str, int] = {}  # lead id -> id of the decision just written
         self._cancel_timers: set[str] = set()
 
@@ -849,11 +850,14 @@ class RoutingSession:
             )
             self._superseded = []
         if self._decision_rows:
-            inserted = conn.execute(
-                t.decisions.insert().returning(t.decisions.c.lead_id, t.decisions.c.id),
-                self._decision_rows,
-            )
-            self.decision_ids.update({lead: int(i) for lead, i in inserted})
+            if self.want_ids:
+                inserted = conn.execute(
+                    t.decisions.insert().returning(t.decisions.c.lead_id, t.decisions.c.id),
+                    self._decision_rows,
+                )
+                self.decision_ids.update({lead: int(i) for lead, i in inserted})
+            else:  # a plain executemany is much cheaper for large batches
+                conn.execute(t.decisions.insert(), self._decision_rows)
             self._decision_rows = []
         if self._lead_updates:
             values: dict[str, Any] = {
@@ -924,7 +928,10 @@ class RoutingSession:
                 .values(status="cancelled", fired_at=now)
             )
             self._cancel_timers = set()
-        for table, rows in self._staged:
+        by_table: dict[Any, list[dict[str, Any]]] = {}
+        for table, rows in self._staged:  # one statement per table, not per decision
+            by_table.setdefault(table, []).extend(rows)
+        for table, rows in by_table.items():
             conn.execute(store.insert(table).on_conflict_do_nothing(), rows)
         self._staged = []
 
