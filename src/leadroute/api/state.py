@@ -30,6 +30,8 @@ class ApiState:
             if self._intake is None or now - self._checked >= self.refresh:
                 version = self.store.routing_version()
                 if self._intake is None or version != self._version:
+                    if self._intake is not None:
+                        self._intake.close()
                     routing = RoutingService(self.store)
                     self._intake = LeadIntake(routing, lock=self.lock)
                     self._version = version
@@ -46,4 +48,6 @@ class ApiState:
     def reset(self) -> None:
         """The config or org changed in this process: rebuild on the next request."""
         with self._guard:
+            if self._intake is not None:
+                self._intake.close()
             self._intake = None

@@ -201,7 +201,7 @@ class ActivityService:
         intent = self._intent()
         scorer = intent or IntentScorer(IntentModel())
         known = set(scorer.types) | {str(t) for t in DEFAULT_POINTS}
-        org = self.routing.store.load_org()
+        org = self.routing.router.org if intent is not None else self.routing.store.load_org()
         summary = ActivitySummary()
         touched: dict[str, set[str]] = {"emails": set(), "lead_ids": set(), "account_ids": set()}
         chunk: list[tuple[int | None, Mapping[str, Any] | ActivityError]] = []

@@ -78,7 +78,7 @@ class _Batcher:
     def __init__(self, intake: LeadIntake, max_batch: int = 200) -> None:
         self.intake = intake
         self.max_batch = max_batch
-        self.queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self.frozen = False
         self.thread = threading.Thread(target=self._run, name="leadroute-router", daemon=True)
         self.thread.start()
@@ -94,14 +94,26 @@ class _Batcher:
         self.queue.put(pending)
         return pending.done.result()
 
+    def stop(self) -> None:
+        """Finish what is queued, then end the thread."""
+        self.queue.put(None)
+
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
             while len(batch) < self.max_batch:
                 try:
-                    batch.append(self.queue.get_nowait())
+                    item = self.queue.get_nowait()
                 except queue.Empty:
                     break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
             try:
                 results = self.intake._route_batch(batch)
                 if not self.frozen:
@@ -116,6 +128,8 @@ class _Batcher:
             else:
                 for pending, result in zip(batch, results, strict=True):
                     pending.done.set_result(result)
+            if stopping:
+                return
 
 
 class LeadIntake:
@@ -129,6 +143,13 @@ class LeadIntake:
         self.lock = lock or threading.Lock()
         self._batcher: _Batcher | None = None
         self._start = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the routing thread once the leads already queued are routed."""
+        with self._start:
+            if self._batcher is not None:
+                self._batcher.stop()
+                self._batcher = None
 
     @property
     def batcher(self) -> _Batcher:
