@@ -29,6 +29,9 @@ Path = tuple[str | int, ...]
 _EMPTY: Mapping[str, Any] = {}
 
 
+_MEMO_SIZE = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """A problem found in a config, at a path inside the document."""
@@ -400,18 +403,19 @@ class ConditionCompiler:
             else:
                 territories.append(territory)
 
+        # Leads repeat the same few locations: remember each location's answer (the memo is
+        # emptied when it grows past _MEMO_SIZE distinct locations).
+        memo: dict[tuple[Any, Any, Any], bool] = {}
+
         def in_territory(d: Data) -> bool:
-            country, state, postal = d.get("country"), d.get("state"), d.get("postal_code")
-            for territory in territories:
-                if territory.contains(country, state, postal):
-                    return True
-            return False
-
-        if len(territories) == 1:
-            only = territories[0]
-
-            def in_territory(d: Data) -> bool:
-                return only.contains(d.get("country"), d.get("state"), d.get("postal_code"))
+            key = (d.get("country"), d.get("state"), d.get("postal_code"))
+            found = memo.get(key)
+            if found is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                found = any(t.contains(*key) for t in territories)
+                memo[key] = found
+            return found
 
         if territories and all(not t.subdivisions and not t.postal for t in territories):
             # Countries only: exactly `country in [...]`, which lets checks compare it.
