@@ -57,6 +57,7 @@ from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
 from leadroute.api.security import Authenticator, BodyLimit
 from leadroute.api.state import ApiState
+from leadroute.console import console_app
 from leadroute.domain.org import RepStatus, build_org
 from leadroute.services.configs import load_config_text
 from leadroute.services.intake import IntakeResult, decision_view
@@ -136,6 +137,7 @@ def create_app(
     state = ApiState(store)
     app = FastAPI(title="leadroute", version="1", summary="Lead routing with a reason")
     app.state.leadroute = state
+    app.mount("/console", console_app(state))
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     registry, requests_total, leads_total, latency = _metrics()
     authenticator = Authenticator(store) if auth is True else auth or None

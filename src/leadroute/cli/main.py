@@ -19,6 +19,7 @@ from leadroute.cli import render
 from leadroute.cli.activity import activity_app
 from leadroute.cli.backtest import backtest_command
 from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
+from leadroute.cli.console_users import user_app
 from leadroute.cli.keys import key_app
 from leadroute.cli.privacy import erase
 from leadroute.cli.score import score_app
@@ -47,6 +48,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(activity_app, name="activity")
 app.add_typer(score_app, name="score")
 app.add_typer(key_app, name="key")
+app.add_typer(user_app, name="user")
 app.command("erase")(erase)
 app.command("backtest")(backtest_command)
 

@@ -1,0 +1,110 @@
+"""Console users: add, list, look up and check a password (hashed with scrypt, salted)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from leadroute.adapters.store.console_tables import console_users
+from leadroute.adapters.store.sql import Store, aware
+
+ROLES = ("admin", "manager", "rep")
+_N, _R, _P = 2**14, 8, 1
+_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,120}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    username: str
+    role: str
+    rep_id: str | None
+    created_at: datetime
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "role": self.role,
+            "rep_id": self.rep_id,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        found = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(found.hex(), digest)
+
+
+class ConsoleUserStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, username: str, password: str, *, role: str, rep_id: str | None) -> ConsoleUser:
+        if not _NAME.match(username):
+            raise ValueError("a username is 1-120 letters, digits or _.@-")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if role != "admin" and not rep_id:
+            raise ValueError(f"a {role} needs --rep (the rep they are)")
+        if len(password) < 8:
+            raise ValueError("a password has at least 8 characters")
+        if self.get(username) is not None:
+            raise ValueError(f"user '{username}' exists")
+        now = datetime.now(UTC)
+        with self.store.write() as conn:
+            conn.execute(
+                insert(console_users).values(
+                    username=username,
+                    password_hash=hash_password(password),
+                    role=role,
+                    rep_id=rep_id,
+                    created_at=now,
+                )
+            )
+        return ConsoleUser(username, role, rep_id, now)
+
+    def get(self, username: str) -> ConsoleUser | None:
+        row = self._row(username)
+        return _user(row) if row is not None else None
+
+    def list(self) -> list[ConsoleUser]:
+        query = select(console_users).order_by(console_users.c.username)
+        with self.store.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(query).mappings()]
+
+    def verify(self, username: str, password: str) -> ConsoleUser | None:
+        """The user if the password is theirs, else None."""
+        row = self._row(username)
+        if row is None:
+            check_password(password, hash_password("timing"))  # same work for unknown names
+            return None
+        return _user(row) if check_password(password, row["password_hash"]) else None
+
+    def _row(self, username: str) -> Any:
+        query = select(console_users).where(console_users.c.username == username)
+        with self.store.engine.connect() as conn:
+            return conn.execute(query).mappings().first()
+
+
+def _user(row: Any) -> ConsoleUser:
+    return ConsoleUser(row["username"], row["role"], row["rep_id"], aware(row["created_at"]))

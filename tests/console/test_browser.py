@@ -1,0 +1,105 @@
+"""The console in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
+log in from the keyboard, open every page, follow a lead to its trace, pause a rep."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from leadroute.adapters.store.sql import Store
+from leadroute.domain.org import RepStatus
+from tests.console.helpers import PASSWORD, Console, console
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = "/usr/bin/chromium"
+
+playwright_sync = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+)
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'console.db'}")
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def browser_page(sqlite_store: Store) -> Iterator[tuple[Page, Console]]:
+    with console(sqlite_store) as site, playwright_sync.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(10_000)
+            yield page, site
+        finally:
+            browser.close()
+
+
+def test_log_in_browse_follow_a_lead_and_pause_a_rep(
+    browser_page: tuple[Page, Console], sqlite_store: Store, tmp_path: Path
+) -> None:
+    page, site = browser_page
+    expect = playwright_sync.expect
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    p = page
+    p.goto(f"{site.base_url}/console/")
+    expect(p).to_have_url(f"{site.base_url}/console/login?next=/console/")
+    shot("login")
+    username = p.get_by_label("Username")
+    expect(username).to_be_focused()  # autofocus: typing starts at once
+    p.keyboard.type("admin")
+    p.keyboard.press("Tab")
+    expect(p.get_by_label("Password")).to_be_focused()
+    p.keyboard.type(PASSWORD)
+    p.keyboard.press("Enter")
+    expect(p).to_have_url(f"{site.base_url}/console/")
+    expect(p.get_by_role("heading", name="Overview")).to_be_visible()
+    shot("overview")
+
+    p.get_by_role("link", name="Leads", exact=True).click()
+    expect(p.get_by_role("heading", name="Leads")).to_be_visible()
+    search = p.get_by_label("Search (id, email, company)")
+    search.fill("p1@c1.com")
+    search.press("Enter")  # the filter form submits from the keyboard
+    expect(p.get_by_text("1 leads")).to_be_visible()
+    shot("leads")
+    p.get_by_role("link", name="L1", exact=True).click()
+    expect(p).to_have_url(f"{site.base_url}/console/leads/L1")
+    trace = p.get_by_role("heading", name="Decision record")
+    expect(trace).to_be_visible()
+    expect(p.get_by_role("table", name="Pool candidates")).to_be_visible()
+    expect(p.locator("ol.nodes > li.matched")).to_have_count(1)  # first match wins
+    shot("lead")
+
+    p.get_by_role("link", name="Reps", exact=True).click()
+    expect(p.get_by_role("heading", name="Reps")).to_be_visible()
+    pause = p.get_by_role("button", name="Pause Bo")
+    pause.focus()
+    p.keyboard.press("Enter")
+    expect(p.get_by_role("button", name="Resume Bo")).to_be_visible()
+    assert sqlite_store.load_org().reps["r2"].status is RepStatus.PAUSED
+    shot("reps")
+
+    p.get_by_role("button", name="Log out").click()
+    expect(p.get_by_role("heading", name="Log in")).to_be_visible()
+    names = sorted(f.name for f in shots.iterdir() if f.stat().st_size > 1000)
+    assert names == ["lead.png", "leads.png", "login.png", "overview.png", "reps.png"]

@@ -1,0 +1,60 @@
+"""Console users: passwords are hashed and checked; `leadroute user add` and `list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadroute.adapters.store.console_store import ConsoleUserStore, check_password, hash_password
+from leadroute.adapters.store.sql import Store
+from leadroute.cli.console_users import user_app
+from leadroute.domain.org import Rep, build_org
+
+
+def test_passwords_are_salted_hashes() -> None:
+    first, second = hash_password("s3cret-pass"), hash_password("s3cret-pass")
+    assert first != second and "s3cret" not in first
+    assert check_password("s3cret-pass", first) and not check_password("other-pass", first)
+    assert not check_password("s3cret-pass", "garbage")
+
+
+def test_users_are_checked_when_added(store: Store) -> None:
+    users = ConsoleUserStore(store)
+    users.add("root", "long enough", role="admin", rep_id=None)
+    assert users.verify("root", "long enough") is not None
+    assert users.verify("root", "wrong one!") is None and users.verify("ghost", "x") is None
+    for name, password, role, rep, message in (
+        ("root", "long enough", "admin", None, "exists"),
+        ("x y", "long enough", "admin", None, "username"),
+        ("a", "short", "admin", None, "8 characters"),
+        ("b", "long enough", "boss", None, "role must be"),
+        ("c", "long enough", "rep", None, "needs --rep"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            users.add(name, password, role=role, rep_id=rep)
+
+
+def test_the_cli_adds_and_lists_users(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"  # the CLI opens its own store
+    store = Store(db_url)
+    store.migrate()
+    store.save_org(build_org(reps=[Rep(id="r1", name="Ada")]))
+    runner = CliRunner()
+    added = runner.invoke(
+        user_app,
+        ["add", "ada", "--role", "rep", "--rep", "r1", "--password-stdin", "--db", db_url],
+        input="a long password\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert ConsoleUserStore(store).verify("ada", "a long password") is not None
+    ghost = runner.invoke(
+        user_app,
+        ["add", "bo", "--role", "rep", "--rep", "r9", "--password-stdin", "--db", db_url],
+        input="a long password\n",
+    )
+    assert ghost.exit_code == 1 and "no rep 'r9'" in ghost.output
+    listed = runner.invoke(user_app, ["list", "--db", db_url])
+    assert listed.exit_code == 0 and "ada" in listed.output and "r1" in listed.output
+    store.dispose()
