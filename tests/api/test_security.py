@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import Depends, FastAPI, Request
 
 from leadroute.adapters.store.key_store import ApiKey
 from leadroute.adapters.store.sql import Store
 from leadroute.api.security import Authenticator, BodyLimit, RateLimiter
+from tests.api.server import serve
 
 LIMIT = 1_000
 
@@ -27,12 +23,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _app(auth: Authenticator) -> FastAPI:
@@ -67,24 +57,6 @@ def _app(auth: Authenticator) -> FastAPI:
     return app
 
 
-@contextmanager
-def _serve(app: FastAPI) -> Iterator[httpx.Client]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the API server did not start"
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -97,7 +69,7 @@ def auth(store: Store, clock: Clock) -> Authenticator:
 
 @pytest.fixture
 def api(auth: Authenticator) -> Iterator[httpx.Client]:
-    with _serve(_app(auth)) as client:
+    with serve(_app(auth)) as client:
         yield client
 
 
