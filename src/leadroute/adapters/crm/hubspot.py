@@ -11,7 +11,6 @@ status value HubSpot does not know, a revoked token.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -52,16 +51,11 @@ class HubspotSender:
     def send(self, message: OutboxMessage, *, env: Mapping[str, str]) -> None:
         token = http.secret(env, self.model.token_env)
         payload = message.payload
-        http.call(
+        http.patch_json(
             self._http,
-            "PATCH",
             self.url(str(payload.get("object", "contacts")), str(payload["id"])),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-            content=json.dumps({"properties": payload["properties"]}).encode(),
+            {"properties": payload["properties"]},
+            token=token,
             timeout=self.model.timeout_seconds,
             describe=describe,
         )

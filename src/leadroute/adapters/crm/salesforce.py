@@ -11,7 +11,6 @@ Lead, an inactive owner, a bad picklist value, an expired token.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -69,16 +68,11 @@ class SalesforceSender:
     def send(self, message: OutboxMessage, *, env: Mapping[str, str]) -> None:
         token = http.secret(env, self.model.token_env)
         payload = message.payload
-        http.call(
+        http.patch_json(
             self._http,
-            "PATCH",
             self.url(str(payload.get("object", "Lead")), str(payload["id"])),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-            content=json.dumps(payload["fields"]).encode(),
+            payload["fields"],
+            token=token,
             timeout=self.model.timeout_seconds,
             describe=describe,
             retryable=retryable,
