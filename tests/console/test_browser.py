@@ -99,7 +99,21 @@ def test_log_in_browse_follow_a_lead_and_pause_a_rep(
     assert sqlite_store.load_org().reps["r2"].status is RepStatus.PAUSED
     shot("reps")
 
+    p.get_by_role("link", name="Analytics", exact=True).click()
+    expect(p.get_by_role("heading", name="Speed to lead and conversion")).to_be_visible()
+    p.get_by_label("Group by").select_option("rep")
+    p.get_by_role("button", name="Show").click()
+    expect(p.get_by_role("columnheader", name="rep", exact=True)).to_be_visible()
+    shot("analytics")
+
     p.get_by_role("button", name="Log out").click()
     expect(p.get_by_role("heading", name="Log in")).to_be_visible()
     names = sorted(f.name for f in shots.iterdir() if f.stat().st_size > 1000)
-    assert names == ["lead.png", "leads.png", "login.png", "overview.png", "reps.png"]
+    assert names == [
+        "analytics.png",
+        "lead.png",
+        "leads.png",
+        "login.png",
+        "overview.png",
+        "reps.png",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -169,3 +171,22 @@ def test_leads_are_filtered_and_paginated(site: Console, monkeypatch: pytest.Mon
         by_rep = admin.get("/console/leads", params={"rep": "r3", "status": "routed"}).text
         assert f"{len(r3)} leads" in by_rep
         assert admin.get("/console/leads", params={"status": "held"}).text.count("0 leads") == 1
+
+
+def test_analytics_by_route_and_rep_with_csv(site: Console) -> None:
+    with login(site.base_url, "admin") as admin:
+        page = admin.get("/console/analytics")
+        assert page.status_code == 200 and "Speed to lead and conversion" in page.text
+        assert '<label for="by">Group by</label>' in page.text
+        by_rep = admin.get("/console/analytics", params={"by": "rep"})
+        for rep in set(site.leads.values()):
+            assert f"<td>{rep}</td>" in by_rep.text
+        exported = admin.get("/console/analytics.csv", params={"by": "rep"})
+        assert exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(exported.text)))
+        assert sum(int(r["leads"]) for r in rows) == 7  # six reps' leads and one queued
+        assert admin.get("/console/analytics", params={"by": "moon"}).status_code == 400
+        assert admin.get("/console/analytics", params={"since": "soon"}).status_code == 400
+    with login(site.base_url, "ada") as rep:
+        assert rep.get("/console/analytics").status_code == 403
+        assert "Analytics" not in rep.get("/console/").text

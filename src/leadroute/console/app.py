@@ -13,6 +13,8 @@ carries a CSRF token.
 
 from __future__ import annotations
 
+import csv
+import io
 import urllib.parse
 from datetime import UTC, datetime
 from importlib import resources
@@ -28,6 +30,7 @@ from leadroute.console import queries
 from leadroute.console.sessions import COOKIE, LIFETIME, Session, Sessions
 from leadroute.domain.org import RepStatus, build_org
 from leadroute.services.lifecycle import events
+from leadroute.services.reports import GROUPINGS, performance
 
 if TYPE_CHECKING:  # the API imports the console
     from leadroute.api.state import ApiState
@@ -259,6 +262,51 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
             absent={r.id: r.absence_at(now) for r in shown},
             loads=queries.open_loads(store),
             teams=org.teams,
+        )
+
+    def analytics_data(
+        user: ConsoleUser, by: str, since: str
+    ) -> tuple[list[dict[str, Any]], datetime | None]:
+        if user.role == "rep":
+            raise HTTPException(403, "analytics are for admins and managers")
+        if by not in GROUPINGS:
+            raise HTTPException(400, f"group by one of {', '.join(GROUPINGS)}")
+        try:
+            start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+        except ValueError:
+            raise HTTPException(400, f"'{since}' is not a date (YYYY-MM-DD)") from None
+        return [g.as_record() for g in performance(store, by=by, since=start)], start
+
+    @app.get("/analytics")
+    def analytics(request: Request, by: str = "route", since: str = "") -> HTMLResponse:
+        """Speed to lead and conversion by route, rep, config version, source or segment."""
+        session, user = login_required(request)
+        rows, _ = analytics_data(user, by, since)
+        return page(
+            request,
+            "analytics.html",
+            session,
+            user,
+            rows=rows,
+            by=by,
+            since=since,
+            groupings=GROUPINGS,
+            csv_query=urllib.parse.urlencode({"by": by, "since": since}),
+        )
+
+    @app.get("/analytics.csv")
+    def analytics_csv(request: Request, by: str = "route", since: str = "") -> Response:
+        _, user = login_required(request)
+        rows, _ = analytics_data(user, by, since)
+        out = io.StringIO()
+        columns = [k for k in rows[0] if k != "outcomes"] if rows else ["key"]
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={**HEADERS, "Content-Disposition": f'attachment; filename="by-{by}.csv"'},
         )
 
     @app.post("/reps/{rep_id}/status")
