@@ -15,7 +15,7 @@ from leadroute.adapters.store.service_tables import lead_events
 from leadroute.adapters.store.sql import Store
 from leadroute.console import queries
 from leadroute.domain.org import RepStatus
-from tests.console.helpers import SCRIPT, Console, console, csrf, login
+from tests.console.helpers import CONFIG, SCRIPT, Console, console, csrf, login
 
 
 @pytest.fixture
@@ -190,3 +190,29 @@ def test_analytics_by_route_and_rep_with_csv(site: Console) -> None:
     with login(site.base_url, "ada") as rep:
         assert rep.get("/console/analytics").status_code == 403
         assert "Analytics" not in rep.get("/console/").text
+
+
+def test_routing_versions_diff_and_draft_check(site: Console, store: Store) -> None:
+    second = CONFIG.replace("name: ", "name: v2-", 1)
+    store.save_config(content_hash="second", name="v2", document={}, source=second, activate=False)
+    with login(site.base_url, "mia") as manager:
+        page = manager.get("/console/routing")
+        assert page.status_code == 200 and "Config versions" in page.text
+        assert "<strong>active</strong>" in page.text
+        diff = manager.get("/console/routing", params={"a": 1, "b": 2}).text
+        assert "+name: v2-" in diff
+        assert manager.get("/console/routing", params={"a": 1, "b": 9}).status_code == 404
+        token = csrf(page.text)
+        bad = CONFIG.replace("distribute:", "distribute: {pool: nowhere} #", 1)
+        checked = manager.post(
+            "/console/routing/validate", data={"csrf": token, "source": bad + SCRIPT}
+        )
+        assert checked.status_code == 200
+        assert "Not valid." in checked.text and "nowhere" in checked.text
+        assert SCRIPT not in checked.text  # the draft is shown back escaped
+        good = manager.post("/console/routing/validate", data={"csrf": token, "source": CONFIG})
+        assert "Valid against the current org." in good.text
+        refused = manager.post("/console/routing/validate", data={"source": CONFIG})
+        assert refused.status_code == 403
+    with login(site.base_url, "ada") as rep:
+        assert rep.get("/console/routing").status_code == 403

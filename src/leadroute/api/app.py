@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import time
 import urllib.parse
@@ -59,11 +58,10 @@ from leadroute.api.security import Authenticator, BodyLimit
 from leadroute.api.state import ApiState
 from leadroute.console import console_app
 from leadroute.domain.org import RepStatus, build_org
-from leadroute.services.configs import load_config_text
+from leadroute.services.configs import config_diff, validate_source
 from leadroute.services.intake import IntakeResult, decision_view
 from leadroute.services.lifecycle import act, events
 from leadroute.services.privacy import erase_person
-from leadroute.services.routing import predictor_for
 from leadroute.settings import get_settings
 
 
@@ -428,17 +426,7 @@ def create_app(
         }
 
     def validate(source: str) -> tuple[Any, list[dict[str, Any]]]:
-        loaded = load_config_text(source, store.load_org(), file="config")
-        problems = [
-            {"line": p.line, "severity": p.severity, "message": p.message} for p in loaded.problems
-        ]
-        if loaded.ok and loaded.config is not None:
-            try:
-                predictor_for(store, loaded.config)
-            except LookupError as exc:
-                problems.append({"line": None, "severity": "error", "message": str(exc)})
-        ok = loaded.ok and not any(p["severity"] == "error" for p in problems)
-        return (loaded if ok else None), problems
+        return validate_source(store, source)
 
     @app.get("/v1/configs", dependencies=[scope("read")])
     async def get_configs() -> list[dict[str, Any]]:
@@ -447,16 +435,10 @@ def create_app(
     @app.get("/v1/configs/diff", dependencies=[scope("read")])
     async def get_diff(a: int, b: int) -> PlainTextResponse:
         """A unified diff of two versions' YAML."""
-        first, second = store.config(a), store.config(b)
-        if first is None or second is None:
-            raise HTTPException(404, f"no config #{a if first is None else b}")
-        lines = difflib.unified_diff(
-            first.source.splitlines(keepends=True),
-            second.source.splitlines(keepends=True),
-            fromfile=f"#{a} {first.name}",
-            tofile=f"#{b} {second.name}",
-        )
-        return PlainTextResponse("".join(lines))
+        try:
+            return PlainTextResponse(config_diff(store, a, b))
+        except LookupError as exc:
+            raise not_found(exc) from None
 
     @app.get("/v1/configs/{seq}", dependencies=[scope("read")])
     async def get_config(seq: int) -> dict[str, Any]:

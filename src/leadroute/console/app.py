@@ -29,6 +29,7 @@ from leadroute.adapters.store.console_store import ConsoleUser, ConsoleUserStore
 from leadroute.console import queries
 from leadroute.console.sessions import COOKIE, LIFETIME, Session, Sessions
 from leadroute.domain.org import RepStatus, build_org
+from leadroute.services.configs import config_diff, validate_source
 from leadroute.services.lifecycle import events
 from leadroute.services.reports import GROUPINGS, performance
 
@@ -307,6 +308,58 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
             out.getvalue(),
             media_type="text/csv",
             headers={**HEADERS, "Content-Disposition": f'attachment; filename="by-{by}.csv"'},
+        )
+
+    def routing_page(
+        request: Request,
+        session: Session,
+        user: ConsoleUser,
+        *,
+        a: int | None = None,
+        b: int | None = None,
+        draft: str = "",
+        problems: list[dict[str, Any]] | None = None,
+        valid: bool | None = None,
+    ) -> HTMLResponse:
+        versions = store.configs()
+        diff = None
+        if a is not None and b is not None:
+            try:
+                diff = config_diff(store, a, b)
+            except LookupError as exc:
+                raise HTTPException(404, str(exc)) from None
+        return page(
+            request,
+            "routing.html",
+            session,
+            user,
+            versions=versions,
+            a=a,
+            b=b,
+            diff=diff,
+            draft=draft,
+            problems=problems,
+            valid=valid,
+        )
+
+    @app.get("/routing")
+    def routing(request: Request, a: int | None = None, b: int | None = None) -> HTMLResponse:
+        """Config versions, a diff of two, and a draft checked against the org."""
+        session, user = login_required(request)
+        if user.role == "rep":
+            raise HTTPException(403, "routing is for admins and managers")
+        return routing_page(request, session, user, a=a, b=b)
+
+    @app.post("/routing/validate")
+    def routing_validate(request: Request, fields: dict[str, str] = Depends(form)) -> HTMLResponse:
+        _, user = login_required(request)
+        session = checked(request, fields)
+        if user.role == "rep":
+            raise HTTPException(403, "routing is for admins and managers")
+        draft = fields.get("source", "")
+        loaded, problems = validate_source(store, draft)
+        return routing_page(
+            request, session, user, draft=draft, problems=problems, valid=loaded is not None
         )
 
     @app.post("/reps/{rep_id}/status")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leadroute.adapters.store.sql import Store
 from leadroute.domain.checks import lint
 from leadroute.domain.conditions import Issue
 from leadroute.domain.config import RoutingConfig, compile_config
@@ -76,3 +77,38 @@ def _place(file: str, lines: dict[tuple[str | int, ...], int], issue: Issue) -> 
     where = ".".join(str(p) for p in issue.path)
     message = f"{where}: {issue.message}" if where else issue.message
     return Problem(file, line_of(lines, issue.path), message, issue.severity)
+
+
+def validate_source(store: Store, source: str) -> tuple[LoadedConfig | None, list[dict[str, Any]]]:
+    """Check a config's YAML against the stored org (and that any model it names is stored):
+    the loaded config if it is valid, and every problem with its line."""
+    from leadroute.services.routing import predictor_for
+
+    loaded = load_config_text(source, store.load_org(), file="config")
+    problems: list[dict[str, Any]] = [
+        {"line": p.line, "severity": p.severity, "message": p.message} for p in loaded.problems
+    ]
+    if loaded.ok and loaded.config is not None:
+        try:
+            predictor_for(store, loaded.config)
+        except LookupError as exc:
+            problems.append({"line": None, "severity": "error", "message": str(exc)})
+    ok = loaded.ok and not any(p["severity"] == "error" for p in problems)
+    return (loaded if ok else None), problems
+
+
+def config_diff(store: Store, a: int, b: int) -> str:
+    """A unified diff of two stored versions' YAML; LookupError for an unknown version."""
+    import difflib
+
+    first, second = store.config(a), store.config(b)
+    if first is None or second is None:
+        raise LookupError(f"no config #{a if first is None else b}")
+    return "".join(
+        difflib.unified_diff(
+            first.source.splitlines(keepends=True),
+            second.source.splitlines(keepends=True),
+            fromfile=f"#{a} {first.name}",
+            tofile=f"#{b} {second.name}",
+        )
+    )
