@@ -216,3 +216,30 @@ def test_routing_versions_diff_and_draft_check(site: Console, store: Store) -> N
         assert refused.status_code == 403
     with login(site.base_url, "ada") as rep:
         assert rep.get("/console/routing").status_code == 403
+
+
+def test_backtest_a_draft_from_the_console(site: Console) -> None:
+    everyone_to_bo = CONFIG.replace("then: {distribute: sales}", "then: {assign: r2}")
+    assert everyone_to_bo != CONFIG
+    with login(site.base_url, "admin") as admin:
+        form = admin.get("/console/backtest")
+        assert form.status_code == 200 and '<label for="since">' in form.text
+        token = csrf(form.text)
+        ran = admin.post(
+            "/console/backtest",
+            data={"csrf": token, "since": "2000-01-01", "source": everyone_to_bo},
+        )
+        assert ran.status_code == 200, ran.text
+        moved = sum(1 for owner in site.leads.values() if owner != "r2")
+        assert "would go somewhere else" in ran.text
+        assert f"leads replayed; {moved} would go" in ran.text
+        assert 'aria-label="Owner changes"' in ran.text and "Fairness" in ran.text
+        broken = admin.post(
+            "/console/backtest",
+            data={"csrf": token, "since": "2000-01-01", "source": "flow: 3"},
+        )
+        assert "Result" not in broken.text and "error" in broken.text
+        no_date = admin.post("/console/backtest", data={"csrf": token, "source": CONFIG})
+        assert "give a start date" in no_date.text
+    with login(site.base_url, "ada") as rep:
+        assert rep.get("/console/backtest").status_code == 403

@@ -29,6 +29,7 @@ from leadroute.adapters.store.console_store import ConsoleUser, ConsoleUserStore
 from leadroute.console import queries
 from leadroute.console.sessions import COOKIE, LIFETIME, Session, Sessions
 from leadroute.domain.org import RepStatus, build_org
+from leadroute.services.backtest import backtest as run_backtest
 from leadroute.services.configs import config_diff, validate_source
 from leadroute.services.lifecycle import events
 from leadroute.services.reports import GROUPINGS, performance
@@ -360,6 +361,43 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
         loaded, problems = validate_source(store, draft)
         return routing_page(
             request, session, user, draft=draft, problems=problems, valid=loaded is not None
+        )
+
+    @app.get("/backtest")
+    def backtest_form(request: Request) -> HTMLResponse:
+        """Replay past leads through a draft: who would have got what."""
+        session, user = login_required(request)
+        if user.role == "rep":
+            raise HTTPException(403, "backtests are for admins and managers")
+        return page(request, "backtest.html", session, user, draft="", since="", report=None)
+
+    @app.post("/backtest")
+    def backtest_run(request: Request, fields: dict[str, str] = Depends(form)) -> HTMLResponse:
+        _, user = login_required(request)
+        session = checked(request, fields)
+        if user.role == "rep":
+            raise HTTPException(403, "backtests are for admins and managers")
+        draft, since = fields.get("source", ""), fields.get("since", "")
+        loaded, problems = validate_source(store, draft)
+        report = None
+        try:
+            start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+        except ValueError:
+            start = None
+            problems.append({"line": None, "severity": "error", "message": "since: not a date"})
+        if loaded is not None and loaded.config is not None and start is not None:
+            report = run_backtest(store, loaded.config, since=start).as_record()
+        elif start is None and not any(p["message"] == "since: not a date" for p in problems):
+            problems.append({"line": None, "severity": "error", "message": "give a start date"})
+        return page(
+            request,
+            "backtest.html",
+            session,
+            user,
+            draft=draft,
+            since=since,
+            report=report,
+            problems=problems,
         )
 
     @app.post("/reps/{rep_id}/status")
