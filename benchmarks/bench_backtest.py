@@ -23,13 +23,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_routing import NOW, build, make_leads
+from bench_routing import NOW, build, make_leads, stored_service
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.backtest import BacktestReport
 from leadroute.domain.config import RoutingConfig, compile_config
 from leadroute.domain.org import Org
 from leadroute.services.backtest import backtest
-from leadroute.services.routing import RoutingService
 
 CHANGES = {"na_mid": "na_ae", "emea_sdr": "emea_smb"}  # route -> the pool it now uses
 
@@ -52,19 +51,7 @@ def draft_of(config: RoutingConfig, org: Org) -> RoutingConfig:
 
 def stored(path: Path, org: Org, config: RoutingConfig, n: int) -> tuple[Store, float]:
     """A store with `n` leads routed by `config`; returns it and the seconds routing took."""
-    store = Store(f"sqlite:///{path}")
-    store.migrate()
-    store.save_org(org)
-    seq = store.save_config(
-        content_hash=config.content_hash,
-        name=config.name,
-        document=config.document,
-        source=json.dumps(config.document),
-        activate=True,
-    )
-    store.add_leads(make_leads(n))
-    service = RoutingService(store, clock=lambda: NOW, chunk_size=2000)
-    service.use(config, seq, org)
+    store, service = stored_service(path, org, config, make_leads(n))
     started = time.perf_counter()
     summary = service.route_pending()
     assert summary.total == n and summary.adds_up

@@ -225,21 +225,30 @@ def engine_only(org: Org, config: RoutingConfig, leads: list[Lead]) -> float:
     return time.perf_counter() - started
 
 
+def stored_service(
+    path: Path, org: Org, config: RoutingConfig, leads: list[Lead]
+) -> tuple[Store, RoutingService]:
+    """A SQLite store at `path` with the org, the active config and the leads waiting, and a
+    routing service on it (chunks of 2,000, the clock at NOW)."""
+    store = Store(f"sqlite:///{path}")
+    store.migrate()
+    store.save_org(org)
+    seq = store.save_config(
+        content_hash=config.content_hash,
+        name=config.name,
+        document=config.document,
+        source=json.dumps(config.document),
+        activate=True,
+    )
+    store.add_leads(leads)
+    service = RoutingService(store, clock=lambda: NOW, chunk_size=2000)
+    service.use(config, seq, org)
+    return store, service
+
+
 def persisted_sqlite(org: Org, config: RoutingConfig, leads: list[Lead]) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        store.migrate()
-        store.save_org(org)
-        seq = store.save_config(
-            content_hash=config.content_hash,
-            name=config.name,
-            document=config.document,
-            source=json.dumps(config.document),
-            activate=True,
-        )
-        store.add_leads(leads)
-        service = RoutingService(store, clock=lambda: NOW, chunk_size=2000)
-        service.use(config, seq, org)
+        store, service = stored_service(Path(tmp) / "bench.db", org, config, leads)
         started = time.perf_counter()
         summary = service.route_pending()
         seconds = time.perf_counter() - started

@@ -14,24 +14,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench_routing import NOW, build, make_leads
+from bench_routing import NOW, build, make_leads, stored_service
 from leadroute.adapters.memory import MemoryRoutingState
 from leadroute.adapters.store.activity_store import ActivityStore
-from leadroute.adapters.store.sql import Store
 from leadroute.domain.config import RoutingConfig, compile_config
 from leadroute.domain.engine import Router
 from leadroute.domain.intent import DEFAULT_POINTS, Activity
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org
 from leadroute.domain.scoring import Signals
-from leadroute.services.routing import RoutingService
 
 FIT = {
     "rules": [
@@ -111,21 +108,9 @@ def persisted(
     org: Org, config: RoutingConfig, leads: list[Lead], activity: dict[str, list[Activity]]
 ) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        store.migrate()
-        store.save_org(org)
-        seq = store.save_config(
-            content_hash=config.content_hash,
-            name=config.name,
-            document=config.document,
-            source=json.dumps(config.document),
-            activate=True,
-        )
-        store.add_leads(leads)
+        store, service = stored_service(Path(tmp) / "bench.db", org, config, leads)
         every = [a for acts in activity.values() for a in acts]
         ActivityStore(store).add(every, received_at=NOW)
-        service = RoutingService(store, clock=lambda: NOW, chunk_size=2000)
-        service.use(config, seq, org)
         started = time.perf_counter()
         summary = service.route_pending()
         seconds = time.perf_counter() - started
