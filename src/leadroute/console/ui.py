@@ -1,0 +1,152 @@
+"""What every console page shares: templates, the session cookie, login and role checks, the
+CSRF check of forms. Each group of pages registers its routes with a `Ui`."""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from leadroute.adapters.store.console_store import ConsoleUser, ConsoleUserStore
+from leadroute.console import queries
+from leadroute.console.sessions import COOKIE, LIFETIME, Session, Sessions
+
+if TYPE_CHECKING:  # the API imports the console
+    from leadroute.adapters.store.sql import Store
+    from leadroute.api.state import ApiState
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+MANAGERS = ("admin", "manager")
+
+
+class LoginNeeded(Exception):
+    pass
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return queries.when(value)
+    return str(value)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 120:
+        return f"{value:.0f} s"
+    if value < 7200:
+        return f"{value / 60:.1f} min"
+    return f"{value / 3600:.1f} h"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("leadroute.console", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    env.filters["show"] = _show
+    env.filters["seconds"] = _seconds
+    env.filters["percent"] = _percent
+    return env
+
+
+async def form(request: Request) -> dict[str, str]:
+    """A POSTed form's fields (the last value of each)."""
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
+
+
+def day(text: str, name: str = "since") -> datetime | None:
+    """A YYYY-MM-DD (or ISO) date from a form, as UTC; None when empty; 400 when not a date."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"{name}: '{text}' is not a date (YYYY-MM-DD)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class Ui:
+    state: ApiState
+    users: ConsoleUserStore
+    sessions: Sessions
+    env: Environment
+
+    @property
+    def store(self) -> Store:
+        return self.state.store
+
+    def base(self, request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
+    def redirect(self, request: Request, path: str) -> RedirectResponse:
+        return RedirectResponse(f"{self.base(request)}{path}", status_code=303)
+
+    def set_cookie(self, response: Response, request: Request, session: Session) -> None:
+        response.set_cookie(
+            COOKIE,
+            self.sessions.dump(session),
+            max_age=LIFETIME,
+            path=self.base(request) or "/",
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        session: Session,
+        user: ConsoleUser | None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        html = self.env.get_template(name).render(
+            base=self.base(request), user=user, csrf=self.sessions.csrf(session), **context
+        )
+        response = HTMLResponse(html, status_code=status_code, headers=HEADERS)
+        cookie = request.cookies.get(COOKIE)
+        if cookie is None or self.sessions.load(cookie) is None:
+            self.set_cookie(response, request, session)
+        return response
+
+    def session_of(self, request: Request) -> Session:
+        return self.sessions.load(request.cookies.get(COOKIE)) or self.sessions.new()
+
+    def login_required(
+        self, request: Request, *, roles: tuple[str, ...] = (), what: str = "this page"
+    ) -> tuple[Session, ConsoleUser]:
+        """The session and user; LoginNeeded without one; 403 when the role is not in `roles`."""
+        session = self.sessions.load(request.cookies.get(COOKIE))
+        user = self.users.get(session.username) if session and session.username else None
+        if session is None or user is None:
+            raise LoginNeeded()
+        if roles and user.role not in roles:
+            raise HTTPException(403, f"{what} is for {' and '.join(r + 's' for r in roles)}")
+        return session, user
+
+    def checked(self, request: Request, fields: dict[str, str]) -> Session:
+        """The session of a POSTed form whose CSRF token is right; 403 otherwise."""
+        session = self.sessions.load(request.cookies.get(COOKIE))
+        if session is None or not self.sessions.csrf_ok(session, fields.get("csrf", "")):
+            raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
+        return session
