@@ -199,6 +199,8 @@ def test_configs_validate_draft_diff_activate_and_roll_back(api: httpx.Client) -
     assert rolled["seq"] == 1 and rolled["active"]
     assert api.post("/v1/leads", json={**LEAD, "NumberOfEmployees": 30}).json()["route"] == "sales"
     assert [c["active"] for c in api.get("/v1/configs").json()] == [True, False]
+    assert api.post("/v1/configs/9/activate").status_code == 404
+    assert api.post("/v1/configs/rollback").json()["seq"] == 2  # back to the one before
 
 
 def test_hubspot_webhook_is_verified(api: httpx.Client) -> None:

@@ -58,7 +58,14 @@ from leadroute.api.security import Authenticator, BodyLimit
 from leadroute.api.state import ApiState
 from leadroute.console import console_app
 from leadroute.domain.org import RepStatus, build_org
-from leadroute.services.configs import config_diff, validate_source
+from leadroute.services.configs import (
+    ConfigRejected,
+    activate_version,
+    config_diff,
+    rollback,
+    save_version,
+    validate_source,
+)
 from leadroute.services.intake import IntakeResult, decision_view
 from leadroute.services.lifecycle import act, events
 from leadroute.services.privacy import erase_person
@@ -457,52 +464,39 @@ def create_app(
     async def post_config(config: ConfigText, activate: bool = False) -> dict[str, Any]:
         """Store a version (a draft unless `activate`); an invalid one is refused with its
         problems at their lines."""
-        loaded, problems = await run_in_threadpool(validate, config.source)
-        if loaded is None:
-            raise HTTPException(422, {"problems": problems})
-        seq = store.save_config(
-            content_hash=loaded.config.content_hash,
-            name=loaded.config.name,
-            document=loaded.document,
-            source=config.source,
-            activate=activate,
-        )
+        try:
+            seq, problems = await run_in_threadpool(
+                save_version, store, config.source, activate=activate
+            )
+        except ConfigRejected as exc:
+            raise HTTPException(422, {"problems": exc.problems}) from None
         if activate:
             state.reset()
-        stored = store.config(seq)
-        return config_summary(stored) | {"problems": problems}
+        return config_summary(store.config(seq)) | {"problems": problems}
 
-    def activate_version(seq: int) -> dict[str, Any]:
-        stored = store.config(seq)
-        if stored is None:
-            raise HTTPException(404, f"no config #{seq}")
-        loaded, problems = validate(stored.source)
-        if loaded is None:
-            raise HTTPException(422, {"problems": problems})
-        store.save_config(
-            content_hash=stored.hash,
-            name=stored.name,
-            document=stored.document,
-            source=stored.source,
-            activate=True,
-        )
+    def activated(change: Callable[[], int], *, missing: int) -> dict[str, Any]:
+        """Run a change of the active version; `missing` is the status when there is nothing to
+        activate (404 for an unknown version, 409 for no earlier one)."""
+        try:
+            seq = change()
+        except ConfigRejected as exc:
+            raise HTTPException(422, {"problems": exc.problems}) from None
+        except LookupError as exc:
+            raise HTTPException(missing, str(exc)) from None
         state.reset()
         return config_summary(store.config(seq))
 
     @app.post("/v1/configs/{seq}/activate", dependencies=[scope("admin")])
     async def post_activate(seq: int) -> dict[str, Any]:
         """Make a stored version the active one (checked against today's org first)."""
-        return await run_in_threadpool(activate_version, seq)
+        return await run_in_threadpool(
+            lambda: activated(lambda: activate_version(store, seq), missing=404)
+        )
 
     @app.post("/v1/configs/rollback", dependencies=[scope("admin")])
     async def post_rollback() -> dict[str, Any]:
         """Activate the version that was active before the current one."""
-        configs = [c for c in store.configs()]
-        active = next((c for c in configs if c.active), None)
-        previous = store.previous_config(active.seq) if active is not None else None
-        if previous is None:
-            raise HTTPException(409, "no earlier active version to roll back to")
-        return await run_in_threadpool(activate_version, previous)
+        return await run_in_threadpool(lambda: activated(lambda: rollback(store), missing=409))
 
     # -- webhooks ------------------------------------------------------------------------------
 

@@ -112,3 +112,57 @@ def config_diff(store: Store, a: int, b: int) -> str:
             tofile=f"#{b} {second.name}",
         )
     )
+
+
+class ConfigRejected(Exception):
+    """A config that cannot be stored or activated, with its problems at their lines."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(p["message"] for p in problems) or "not valid")
+        self.problems = problems
+
+
+def save_version(
+    store: Store, source: str, *, activate: bool = False
+) -> tuple[int, list[dict[str, Any]]]:
+    """Store a config's YAML as a version (a draft unless `activate`) once it is valid against
+    the stored org; its sequence number and any warnings. ConfigRejected otherwise."""
+    loaded, problems = validate_source(store, source)
+    if loaded is None or loaded.config is None:
+        raise ConfigRejected(problems)
+    seq = store.save_config(
+        content_hash=loaded.config.content_hash,
+        name=loaded.config.name,
+        document=loaded.document,
+        source=source,
+        activate=activate,
+    )
+    return seq, problems
+
+
+def activate_version(store: Store, seq: int) -> int:
+    """Make a stored version the active one, checked against today's org first.
+    LookupError for an unknown version, ConfigRejected for one no longer valid."""
+    stored = store.config(seq)
+    if stored is None:
+        raise LookupError(f"no config #{seq}")
+    loaded, problems = validate_source(store, stored.source)
+    if loaded is None:
+        raise ConfigRejected(problems)
+    store.save_config(
+        content_hash=stored.hash,
+        name=stored.name,
+        document=stored.document,
+        source=stored.source,
+        activate=True,
+    )
+    return seq
+
+
+def rollback(store: Store) -> int:
+    """Activate the version that was active before the current one; LookupError if none."""
+    active = store.config()
+    previous = store.previous_config(active.seq) if active is not None else None
+    if previous is None:
+        raise LookupError("no earlier active version to roll back to")
+    return activate_version(store, previous)
