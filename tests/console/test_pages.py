@@ -70,6 +70,18 @@ def test_admin_sees_every_page_and_the_decision_record(site: Console) -> None:
         assert admin.get("/console/leads/nope").status_code == 404
 
 
+def test_the_overview_shows_data_completeness_to_admins(site: Console) -> None:
+    with login(site.base_url, "admin") as admin:
+        html = admin.get("/console/").text
+        assert "7 leads captured this week" in html
+        # six leads name their company, the French one does not
+        row = re.search(r"<tr><td>company</td>(.*?)</tr>", html, re.S)
+        assert row and re.findall(r'"num">([^<]+)<', row.group(1)) == ["1", "14.3%", "0"]
+        assert "<tr><td>email</td>" not in html  # nothing missing: no row
+    with login(site.base_url, "mia") as manager:
+        assert "Data completeness" not in manager.get("/console/").text
+
+
 def test_admin_pauses_and_resumes_a_rep(site: Console, store: Store) -> None:
     with login(site.base_url, "admin") as admin:
         token = csrf(admin.get("/console/reps").text)

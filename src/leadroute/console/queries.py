@@ -19,7 +19,7 @@ from leadroute.adapters.store.console_store import ConsoleUser
 from leadroute.adapters.store.service_tables import lead_events, outbox
 from leadroute.adapters.store.sql import OPEN, Store, StoredLead, _stored_lead, aware
 from leadroute.domain.org import Org
-from leadroute.services.reports import performance
+from leadroute.services.reports import completeness, performance
 
 PAGE = 25
 
@@ -112,7 +112,8 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 def overview(store: Store, *, reps: set[str] | None, now: datetime) -> dict[str, Any]:
     """Leads today and this week by status, speed to lead, held and unrouted reasons, SLA
-    breaches (escalations) this week. Days and weeks are in UTC; weeks start on Monday."""
+    breaches (escalations) this week, and (for admins) the data completeness of the week's
+    leads. Days and weeks are in UTC; weeks start on Monday."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=today.weekday())
     owned = [] if reps is None else [t.leads.c.owner_id.in_(sorted(reps))]
@@ -156,6 +157,7 @@ def overview(store: Store, *, reps: set[str] | None, now: datetime) -> dict[str,
         "decided": len(seconds),
         "reasons": {k: v.most_common(10) for k, v in reasons.items()},
         "breaches": escalated,
+        "completeness": completeness(store, since=week) if reps is None else None,
     }
 
 
