@@ -12,12 +12,17 @@ import pytest
 
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.org import RepStatus
-from tests.console.helpers import PASSWORD, Console, console
+from tests.console.helpers import CONFIG, PASSWORD, Console, console
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
+DRAFT = (
+    CONFIG.replace("name: console-test", "name: all-to-bo")
+    .replace("then: {distribute: sales}", "then: {assign: r2}")
+    .lstrip()
+)  # a textarea drops a leading newline
 
 playwright_sync = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
@@ -106,14 +111,38 @@ def test_log_in_browse_follow_a_lead_and_pause_a_rep(
     expect(p.get_by_role("columnheader", name="rep", exact=True)).to_be_visible()
     shot("analytics")
 
+    p.get_by_role("link", name="Routing", exact=True).click()
+    expect(p.get_by_role("heading", name="Routing", exact=True)).to_be_visible()
+    p.get_by_label("Decisions from").fill("2000-01-01")
+    p.get_by_role("button", name="Show counts").click()
+    graph = p.get_by_role("img", name="Flow of config #1 console-test with counts")
+    expect(graph).to_be_visible()
+    expect(graph.locator("g.box.node, g.box.fallback")).to_have_count(2)
+    expect(graph.get_by_text("yes 6")).to_be_visible()  # six leads took the pool
+    shot("routing")
+    draft = p.get_by_label("Draft config (YAML)")
+    draft.fill(DRAFT)
+    p.get_by_role("button", name="Check and store as draft").click()
+    expect(p.get_by_text("Stored as draft #2")).to_be_visible()
+    p.get_by_role("link", name="Backtest #2").click()
+    expect(p.get_by_label("Draft config (YAML)")).to_have_value(DRAFT)
+    since = p.get_by_label("Leads captured since")
+    since.fill("2000-01-01")
+    since.press("Enter")  # the form submits from the keyboard
+    expect(p.get_by_role("table", name="Owner changes")).to_be_visible()
+    expect(p.get_by_text("would go somewhere else")).to_be_visible()
+    shot("backtest")
+
     p.get_by_role("button", name="Log out").click()
     expect(p.get_by_role("heading", name="Log in")).to_be_visible()
     names = sorted(f.name for f in shots.iterdir() if f.stat().st_size > 1000)
     assert names == [
         "analytics.png",
+        "backtest.png",
         "lead.png",
         "leads.png",
         "login.png",
         "overview.png",
         "reps.png",
+        "routing.png",
     ]
