@@ -1,4 +1,5 @@
-"""Backtest throughput: replay 100k stored leads through a draft config (target: <= 30 s).
+"""Backtest throughput: replay 100k stored leads through a draft config (target: <= 30 s),
+and the console's flow graph counts over the same stored decisions.
 
     python benchmarks/bench_backtest.py [--leads 100000] [--repeat 1] [--json]
 
@@ -8,6 +9,8 @@ decision; this set-up is not timed). Then a draft that sends two routes to other
 American mid-market to the AEs, EMEA SDR leads to the SMB team) is backtested over the whole
 period with `services.backtest.backtest`: every lead read from the store with its current
 decision, replayed at its own `received_at` through the draft with in-memory state, compared.
+Then `services.flow.flow_counts` reads every decision record of the period for the per-node
+counts the routing page draws.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from leadroute.domain.backtest import BacktestReport
 from leadroute.domain.config import RoutingConfig, compile_config
 from leadroute.domain.org import Org
 from leadroute.services.backtest import backtest
+from leadroute.services.flow import flow_counts
 
 CHANGES = {"na_mid": "na_ae", "emea_sdr": "emea_smb"}  # route -> the pool it now uses
 
@@ -74,7 +78,11 @@ def main() -> None:
             started = time.perf_counter()
             report = backtest(store, draft, since=since)
             runs.append((time.perf_counter() - started, report))
+        started = time.perf_counter()
+        flow = flow_counts(store, since=since)
+        flow_s = time.perf_counter() - started
         store.dispose()
+    assert flow.decisions == args.leads, flow.decisions
     seconds, report = min(runs, key=lambda run: run[0])
     assert report.leads == args.leads, report.leads
     results: dict[str, object] = {
@@ -87,6 +95,7 @@ def main() -> None:
         "backtest_leads_per_s": round(args.leads / seconds),
         "backtest_us_per_lead": round(seconds / args.leads * 1e6, 1),
         "changed": report.changed,
+        "flow_counts_seconds": round(flow_s, 3),
         "runs": [round(s, 3) for s, _ in runs],
     }
     if args.json:
@@ -103,6 +112,10 @@ def main() -> None:
     print(
         f"| backtest (read, replay, compare) | {seconds:.2f} | {args.leads / seconds:,.0f} | "
         f"{seconds / args.leads * 1e6:.1f} |"
+    )
+    print(
+        f"| flow graph counts (read every decision record) | {flow_s:.2f} | "
+        f"{args.leads / flow_s:,.0f} | {flow_s / args.leads * 1e6:.1f} |"
     )
     if args.repeat > 1:
         print(f"\nruns: {', '.join(f'{s:.2f}' for s, _ in runs)} s")
