@@ -8,8 +8,9 @@ which is themselves, the reps whose `manager_id` is them, and the members of eve
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, or_, select
@@ -18,7 +19,7 @@ from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.console_store import ConsoleUser
 from leadroute.adapters.store.service_tables import lead_events, outbox
 from leadroute.adapters.store.sql import OPEN, Store, StoredLead, _stored_lead, aware
-from leadroute.domain.org import Org
+from leadroute.domain.org import Org, Rep, periods_at
 from leadroute.services.reports import completeness, performance
 
 PAGE = 25
@@ -178,3 +179,51 @@ def open_loads(store: Store) -> dict[str, int]:
 
 def when(moment: datetime | None) -> str:
     return aware(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def rep_load(store: Store, rep: Rep, now: datetime) -> dict[str, int]:
+    """Leads assigned to the rep this day, week and month (in the rep's time zone, weeks from
+    Monday: what caps count) and their open leads now."""
+    periods = {key: name for name, key in periods_at(rep.timezone, now).items()}
+    periods[OPEN] = "open"
+    query = select(t.rep_counters.c.period, t.rep_counters.c.count).where(
+        t.rep_counters.c.rep_id == rep.id, t.rep_counters.c.period.in_(sorted(periods))
+    )
+    load = dict.fromkeys(("day", "week", "month", "open"), 0)
+    with store.engine.connect() as conn:
+        for period, count in conn.execute(query):
+            load[periods[period]] = int(count)
+    return load
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    day: date
+    working: bool  # the rep works on this weekday (a rep without working hours always does)
+    away: str | None  # the reason of an out-of-office period on this day
+    whole: bool  # the period covers the whole day
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRow:
+    rep: Rep
+    days: list[CalendarDay]
+
+
+def out_of_office_calendar(reps: Iterable[Rep], start: date, days: int = 28) -> list[CalendarRow]:
+    """Each rep's days from `start` on, each day in the rep's own time zone: out of office
+    (for all or part of the day) and whether the rep's working hours include that weekday."""
+    rows = []
+    for rep in reps:
+        cells = []
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            begin = datetime.combine(day, time(0), tzinfo=rep.zone)
+            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rep.zone)
+            away = next((a for a in rep.out_of_office if a.start < end and a.end > begin), None)
+            hours = rep.working_hours
+            working = hours is None or bool(hours.windows.get(day.weekday()))
+            whole = away is not None and away.start <= begin and away.end >= end
+            cells.append(CalendarDay(day, working, away.reason if away else None, whole))
+        rows.append(CalendarRow(rep, cells))
+    return rows
