@@ -18,6 +18,7 @@ from leadroute.services.reports import (
     criteria,
     fairness,
     performance,
+    performance_rows,
     to_csv,
     wilson,
 )
@@ -270,3 +271,11 @@ def test_criteria_refuse_unknown_fields_and_a_bad_minimum(worked: Store) -> None
 def test_csv_cells_that_would_run_as_formulas_are_quoted() -> None:
     text = to_csv([{"value": '=HYPERLINK("x")', "leads": -3, "note": "@SUM(A1)"}])
     assert text.splitlines()[1] == '"\'=HYPERLINK(""x"")",-3,\'@SUM(A1)'
+
+
+def test_performance_rows_flatten_outcomes_and_csv_defuses_formulas(routed: Store) -> None:
+    rows = performance_rows(performance(routed, by="route"))
+    na = next(r for r in rows if r["key"] == "na")
+    assert na["outcomes"] == "contacted=1;converted=1;disqualified=1;routed=3"
+    text = to_csv([{"key": "=HYPERLINK(1)", "leads": 1}, {"key": "-2", "leads": 2}])
+    assert text.splitlines() == ["key,leads", "'=HYPERLINK(1),1", "'-2,2"]

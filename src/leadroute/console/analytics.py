@@ -13,17 +13,13 @@ GET /console/analytics/criteria.csv     the same rows as CSV
 
 from __future__ import annotations
 
-import csv
-import io
 import urllib.parse
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from leadroute.adapters.store.console_store import ConsoleUser
 from leadroute.console.svg import Bar, Series, bar_chart, line_chart
 from leadroute.console.ui import HEADERS, MANAGERS, Ui, day
 from leadroute.services.reports import (
@@ -35,9 +31,11 @@ from leadroute.services.reports import (
     CriteriaReport,
     CriterionValue,
     FairnessReport,
+    Performance,
     criteria,
     fairness,
     performance,
+    performance_rows,
     to_csv,
 )
 
@@ -79,19 +77,16 @@ def _min_leads(text: str) -> int:
 def register(app: FastAPI, ui: Ui) -> None:
     store = ui.store
 
-    def analytics_data(
-        user: ConsoleUser, by: str, since: str
-    ) -> tuple[list[dict[str, Any]], datetime | None]:
+    def grouped(by: str, since: str) -> list[Performance]:
         if by not in GROUPINGS:
             raise HTTPException(400, f"group by one of {', '.join(GROUPINGS)}")
-        start = day(since)
-        return [g.as_record() for g in performance(store, by=by, since=start)], start
+        return performance(store, by=by, since=day(since))
 
     @app.get("/analytics")
     def analytics(request: Request, by: str = "route", since: str = "") -> HTMLResponse:
         """Speed to lead and conversion by route, rep, config version, source or segment."""
         session, user = ui.login_required(request, roles=MANAGERS, what="analytics")
-        rows, _ = analytics_data(user, by, since)
+        rows = [g.as_record() for g in grouped(by, since)]
         return ui.page(
             request,
             "analytics.html",
@@ -106,14 +101,9 @@ def register(app: FastAPI, ui: Ui) -> None:
 
     @app.get("/analytics.csv")
     def analytics_csv(request: Request, by: str = "route", since: str = "") -> Response:
-        _, user = ui.login_required(request, roles=MANAGERS, what="analytics")
-        rows, _ = analytics_data(user, by, since)
-        out = io.StringIO()
-        columns = [k for k in rows[0] if k != "outcomes"] if rows else ["key"]
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        return _csv(out.getvalue(), f"by-{by}.csv")
+        ui.login_required(request, roles=MANAGERS, what="analytics")
+        rows = performance_rows(grouped(by, since))
+        return _csv(to_csv(rows, () if rows else ["key"]), f"by-{by}.csv")
 
     # -- fairness over time ----------------------------------------------------------------
 

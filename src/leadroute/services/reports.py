@@ -738,6 +738,17 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return round(value, digits) if value is not None else None
 
 
+def performance_rows(groups: Iterable[Performance]) -> list[dict[str, Any]]:
+    """Performance groups as flat rows for CSV: outcomes as "routed=3;converted=1"."""
+    rows = []
+    for group in groups:
+        record = group.as_record()
+        outcomes = record.pop("outcomes")
+        record["outcomes"] = ";".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
+        rows.append(record)
+    return rows
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = ()) -> str:
     """Rows as CSV text, the columns of the first row unless given. A text cell that a
     spreadsheet would run as a formula (starting with =, +, -, @) is prefixed with a quote."""
