@@ -3,7 +3,6 @@ hand-out over time, and which criteria convert best; as Rich tables, CSV or JSON
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from leadroute.services.reports import (
     criteria,
     fairness,
     performance,
+    performance_rows,
     to_csv,
 )
 
@@ -84,13 +84,7 @@ def report_performance(
         raise fail(str(exc)) from None
     records = [g.as_record() for g in groups]
     if csv_file is not None:
-        with csv_file.open("w", newline="", encoding="utf-8") as out:
-            names = [k for k in records[0] if k != "outcomes"] if records else ["key"]
-            writer = csv.DictWriter(out, fieldnames=[*names, "outcomes"])
-            writer.writeheader()
-            for record in records:
-                counts = ";".join(f"{k}={v}" for k, v in sorted(record["outcomes"].items()))
-                writer.writerow({**record, "outcomes": counts})
+        _write_csv(csv_file, performance_rows(groups))
     if as_json:
         sys.stdout.write(json.dumps(records, indent=2) + "\n")
         return
