@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -123,3 +124,18 @@ def test_criteria_as_table_csv_and_json(workdir: Path) -> None:  # noqa: F811
     assert [c["criterion"] for c in default["criteria"]][:3] == ["fit_tier", "intent_tier", "path"]
     wrong = runner.invoke(app, ["report", "criteria", "--field", "shoe_size"])
     assert wrong.exit_code == 1 and "unknown criterion 'shoe_size'" in wrong.output
+
+
+def test_flow_counts_per_node(workdir: Path) -> None:  # noqa: F811
+    _routed_and_worked(workdir)
+    data = json.loads(runner.invoke(app, ["report", "flow", "--json"]).output)
+    nodes = data["nodes"]
+    assert data["config"]["seq"] == 1 and data["decisions"] == 4  # the fifth row was rejected
+    assert nodes[0]["reached"] == 4  # every decision starts at the first node
+    assert sum(n["taken"] for n in nodes) == 4
+    for before, after in itertools.pairwise(nodes):
+        assert after["reached"] == before["passed"]  # what one node passes, the next receives
+    shown = runner.invoke(app, ["report", "flow", "--since", "2000-01-01"])
+    assert shown.exit_code == 0 and "#1" in shown.output and "reached" in shown.output
+    missing = runner.invoke(app, ["report", "flow", "--version", "7"])
+    assert missing.exit_code == 1 and "no config #7" in missing.output

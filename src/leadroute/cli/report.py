@@ -325,3 +325,57 @@ def _show_criteria(report: CriteriaReport, top: int) -> None:
         f"overall conversion; too few under {report.min_leads} closed leads.[/]",
         highlight=False,
     )
+
+
+@report_app.command("flow")
+def report_flow(
+    version: Annotated[
+        int | None, typer.Option("--version", help="config version (default: the active one)")
+    ] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="decisions from this day (YYYY-MM-DD, UTC)")
+    ] = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Per-node counts of a config version's flow: how many decisions reached each node,
+    matched it, were taken by it and fell through (the numbers of the console's flow graph)."""
+    from leadroute.services.flow import flow_counts
+
+    try:
+        flow = flow_counts(open_store(db), seq=version, since=_utc(since), until=_utc(until))
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(flow.as_record(), indent=2) + "\n")
+        return
+    console.print(
+        f"#{flow.seq} {escape(flow.name)}: {flow.decisions:,} decisions"
+        + (
+            f"; {flow.other_versions:,} more in the period by other versions"
+            if flow.other_versions
+            else ""
+        ),
+        highlight=False,
+    )
+    table = Table(
+        "#", "node", "condition", "action", "reached", "matched", "took", "fell through", "outcomes"
+    )
+    for i, node in enumerate(flow.nodes, 1):
+        table.add_row(
+            str(i),
+            escape(node.id) + (" (fallback)" if node.fallback else ""),
+            escape(node.condition),
+            escape(node.action),
+            f"{node.reached:,}",
+            f"{node.matched:,}",
+            f"{node.taken:,}",
+            f"{node.fell_through:,}",
+            ", ".join(f"{k} {v:,}" for k, v in sorted(node.outcomes.items())),
+        )
+    console.print(table)
+    for reason, count in sorted(flow.before_flow.items()):
+        console.print(f"held before the flow: {escape(reason)}: {count:,}", highlight=False)
+    if flow.unplaced:
+        console.print(f"unrouted (no node placed the lead): {flow.unplaced:,}", highlight=False)
