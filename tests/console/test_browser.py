@@ -1,5 +1,7 @@
 """The console in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
-log in from the keyboard, open every page, follow a lead to its trace, pause a rep."""
+log in from the keyboard, open every page, follow a lead to its trace, pause a rep, change a
+rep's cap and out of office, deactivate a rep after the preview, draw the flow graph, store a
+draft and backtest it, open the analytics pages; a screenshot of each page."""
 
 from __future__ import annotations
 
@@ -104,12 +106,50 @@ def test_log_in_browse_follow_a_lead_and_pause_a_rep(
     assert sqlite_store.load_org().reps["r2"].status is RepStatus.PAUSED
     shot("reps")
 
+    p.get_by_role("link", name="Ada", exact=True).click()
+    expect(p.get_by_role("heading", name="Load and caps")).to_be_visible()
+    per_day = p.get_by_label("Per day")
+    per_day.fill("5")
+    per_day.press("Enter")  # saves caps, weight and hours from the keyboard
+    expect(p.get_by_role("table", name="Load against caps")).to_contain_text("5")
+    assert sqlite_store.load_org().reps["r1"].caps.day == 5
+    p.get_by_label("First day").fill("2030-01-07")
+    p.get_by_label("Last day").fill("2030-01-09")
+    p.get_by_label("Reason").fill("vacation")
+    p.get_by_role("button", name="Add out of office").click()
+    expect(p.get_by_role("table", name="Out-of-office periods")).to_contain_text("vacation")
+    shot("rep")
+    p.goto(f"{site.base_url}/console/reps/calendar?from=2030-01-06")
+    expect(p.get_by_role("heading", name="Out-of-office calendar")).to_be_visible()
+    expect(p.get_by_text("vacation").first).to_be_attached()
+    shot("calendar")
+    p.goto(f"{site.base_url}/console/reps/r1")
+    p.get_by_role("link", name="Deactivate…").click()
+    preview = p.get_by_role("table", name="Who would take over each open lead")
+    expect(preview).to_be_visible()
+    shot("deactivate")
+    owned = sum(1 for owner in site.leads.values() if owner == "r1")
+    assert owned > 0
+    p.get_by_role("button", name=f"Deactivate Ada and hand on {owned} lead").click()
+    expect(p.get_by_role("heading", name="Ada (r1) is deactivated")).to_be_visible()
+    assert sqlite_store.load_org().reps["r1"].status is RepStatus.INACTIVE
+
     p.get_by_role("link", name="Analytics", exact=True).click()
     expect(p.get_by_role("heading", name="Speed to lead and conversion")).to_be_visible()
     p.get_by_label("Group by").select_option("rep")
     p.get_by_role("button", name="Show").click()
     expect(p.get_by_role("columnheader", name="rep", exact=True)).to_be_visible()
     shot("analytics")
+    p.get_by_role("link", name="Fairness over time").click()
+    expect(p.get_by_role("heading", name="Fairness over time")).to_be_visible()
+    p.get_by_label("Assigned from").fill("2000-01-01")
+    p.get_by_role("button", name="Show").click()
+    expect(p.get_by_role("img").first).to_be_visible()  # the chart
+    shot("fairness")
+    p.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
+    p.get_by_role("link", name="Which criteria convert best").click()
+    expect(p.get_by_role("heading", name="Which criteria convert best")).to_be_visible()
+    shot("criteria")
 
     p.get_by_role("link", name="Routing", exact=True).click()
     expect(p.get_by_role("heading", name="Routing", exact=True)).to_be_visible()
@@ -118,7 +158,9 @@ def test_log_in_browse_follow_a_lead_and_pause_a_rep(
     graph = p.get_by_role("img", name="Flow of config #1 console-test with counts")
     expect(graph).to_be_visible()
     expect(graph.locator("g.box.node, g.box.fallback")).to_have_count(2)
-    expect(graph.get_by_text("yes 6")).to_be_visible()  # six leads took the pool
+    # six leads took the pool, and Ada's leads took it again when she left
+    handed_on = sum(1 for owner in site.leads.values() if owner == "r1")
+    expect(graph.get_by_text(f"yes {6 + handed_on}", exact=True)).to_be_visible()
     shot("routing")
     draft = p.get_by_label("Draft config (YAML)")
     draft.fill(DRAFT)
@@ -139,10 +181,15 @@ def test_log_in_browse_follow_a_lead_and_pause_a_rep(
     assert names == [
         "analytics.png",
         "backtest.png",
+        "calendar.png",
+        "criteria.png",
+        "deactivate.png",
+        "fairness.png",
         "lead.png",
         "leads.png",
         "login.png",
         "overview.png",
+        "rep.png",
         "reps.png",
         "routing.png",
     ]
