@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -312,3 +313,26 @@ def test_every_endpoint_but_health_needs_a_key_of_its_scope(store: Store) -> Non
             headers={"X-API-Key": ingest, "content-type": "application/json"},
         )
         assert big.status_code == 413
+
+
+def test_config_numbers_outside_the_column_are_refused_not_crashed(api: httpx.Client) -> None:
+    # Found by the schema fuzz: a version number past 32 bits used to reach the database (500).
+    for path in ("/v1/configs/99999999999999999999", "/v1/configs/0"):
+        answer = api.get(path)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["detail"][0]["loc"] == ["path", "seq"]
+    assert api.post("/v1/configs/2147483648/activate").status_code == 422
+    diff = api.get("/v1/configs/diff", params={"a": 1, "b": -(10**24)})
+    assert diff.status_code == 422 and diff.json()["detail"][0]["loc"] == ["query", "b"]
+    assert api.get("/v1/configs/2147483647").status_code == 404  # in range: just not there
+
+
+def test_recent_decisions_stop_reading_at_the_limit(api: httpx.Client) -> None:
+    # Found by the schema fuzz on PostgreSQL: stopping early left a server-side cursor open
+    # until garbage collection (a ResourceWarning, an error here).
+    for i in range(3):
+        assert api.post("/v1/leads", json={**LEAD, "email": f"p{i}@acme.com"}).status_code == 201
+    first = api.get("/v1/decisions", params={"limit": 1})
+    assert first.status_code == 200 and len(first.json()) == 1
+    gc.collect()
+    assert len(api.get("/v1/decisions", params={"limit": 5}).json()) == 3

@@ -105,3 +105,14 @@ def test_a_stored_version_opens_in_the_backtest_form(site: Console) -> None:
         form = admin.get("/console/backtest", params={"seq": 1})
         assert form.status_code == 200 and "name: console-test" in form.text
         assert admin.get("/console/backtest", params={"seq": 5}).status_code == 404
+
+
+def test_numbers_out_of_range_are_not_found(site: Console) -> None:
+    huge = 2**63
+    with login(site.base_url, "admin") as admin:
+        assert admin.get("/console/routing", params={"seq": huge}).status_code == 404
+        assert admin.get("/console/routing", params={"a": 1, "b": huge}).status_code == 404
+        assert admin.get(f"/console/routing/{huge}/activate").status_code == 404
+        assert admin.get("/console/backtest", params={"seq": huge}).status_code == 404
+        assert admin.get("/console/leads", params={"page": huge}).status_code == 422
+        assert admin.get("/console/leads", params={"page": 10**6}).status_code == 200

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from prometheus_client import (
@@ -39,6 +38,7 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from leadroute.adapters import orgfile
 from leadroute.adapters.inbound import (
@@ -49,15 +49,20 @@ from leadroute.adapters.inbound import (
     parse_contact_events,
     parse_outbound_message,
     parse_web_to_lead,
+    read_form,
     verify_v3,
 )
 from leadroute.adapters.inbound import hubspot as hubspot_format
+from leadroute.adapters.store.errors import RETRY_AFTER_SECONDS, database_unavailable
 from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
+from leadroute.api import payload
+from leadroute.api.payload import check_body
 from leadroute.api.security import Authenticator, BodyLimit
 from leadroute.api.state import ApiState
 from leadroute.console import console_app
 from leadroute.domain.org import RepStatus, build_org
+from leadroute.services import reps as rep_changes
 from leadroute.services.configs import (
     ConfigRejected,
     activate_version,
@@ -107,6 +112,9 @@ class ConfigText(BaseModel):
     source: str = Field(description="the routing config, YAML")
 
 
+MAX_SEQ = 2**31 - 1  # config versions are numbered in a 32-bit column
+
+
 def _metrics() -> tuple[CollectorRegistry, Counter, Counter, Histogram]:
     registry = CollectorRegistry()
     requests = Counter(
@@ -123,6 +131,19 @@ def _metrics() -> tuple[CollectorRegistry, Counter, Counter, Histogram]:
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     )
     return registry, requests, decisions, latency
+
+
+def database_down() -> JSONResponse:
+    """The answer while the database cannot be reached (see adapters.store.errors)."""
+    return JSONResponse(
+        {
+            "detail": "the database is unavailable: try again in a few seconds "
+            "(with the same Idempotency-Key, a retry never stores a lead twice)",
+            "retryable": True,
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def create_app(
@@ -143,6 +164,7 @@ def create_app(
     app = FastAPI(title="leadroute", version="1", summary="Lead routing with a reason")
     app.state.leadroute = state
     app.mount("/console", console_app(state))
+    payload.install(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     registry, requests_total, leads_total, latency = _metrics()
     authenticator = Authenticator(store) if auth is True else auth or None
@@ -163,6 +185,14 @@ def create_app(
         latency.labels(path).observe(time.perf_counter() - started)
         requests_total.labels(request.method, path, str(response.status_code)).inc()
         return response
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        """The database is down or restarting: 503 with Retry-After, never a 500 or a hang.
+        Nothing of the request was stored; a retry with the same Idempotency-Key is safe."""
+        if not database_unavailable(exc):
+            raise exc
+        return database_down()
 
     def answer(result: IntakeResult) -> JSONResponse:
         body = result.body
@@ -188,6 +218,7 @@ def create_app(
     ) -> JSONResponse:
         """Route one lead now. The answer is its decision: the rep (with the booking link) or
         the queue (with its redirect URL or message), the route and the reason."""
+        check_body(lead)
         try:
             result = await run_in_threadpool(
                 state.intake.submit, lead, key=idempotency_key, channel=channel, source=source
@@ -204,6 +235,7 @@ def create_app(
         source: str | None = None,
     ) -> JSONResponse:
         """Route many leads (at most 1,000); the answer has each lead's decision or reason."""
+        check_body(body)
         leads = body.get("leads")
         if not isinstance(leads, list) or not all(isinstance(x, dict) for x in leads):
             raise HTTPException(422, "'leads' must be a list of objects")
@@ -307,6 +339,7 @@ def create_app(
         source: str | None = None,
     ) -> ActivityResult:
         """Record engagement events and re-route the parked leads they move."""
+        check_body(body)
         many = "events" in body
         items = body["events"] if many else [body]
         if not isinstance(items, list) or not all(isinstance(e, dict) for e in items):
@@ -358,6 +391,7 @@ def create_app(
     @app.post("/v1/accounts", dependencies=[scope("admin")])
     async def post_accounts(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         """Create or update accounts: {"accounts": [{id, name, domain, owner, ...}]}."""
+        check_body(body)
         docs = body.get("accounts")
         if not isinstance(docs, list):
             raise HTTPException(422, "'accounts' must be a list of account objects")
@@ -386,29 +420,22 @@ def create_app(
     async def patch_rep(rep_id: str, change: RepChange) -> dict[str, Any]:
         """Availability, out of office, caps, weight, hours. Making a rep inactive hands
         their open leads on through the flow (the answer lists where each went)."""
+        changes = change.model_dump(exclude_unset=True)
+        check_body(changes)
+        return await rep_changed(lambda: rep_changes.change_rep(state.routing, rep_id, changes))
 
+    @app.post("/v1/reps/{rep_id}/deactivate", dependencies=[scope("admin")])
+    async def deactivate(rep_id: str) -> dict[str, Any]:
+        """Mark the rep inactive and hand their open leads on through the flow."""
+        return await rep_changed(lambda: rep_changes.deactivate(state.routing, rep_id))
+
+    async def rep_changed(change: Callable[[], rep_changes.RepUpdate]) -> dict[str, Any]:
         def apply() -> dict[str, Any]:
-            org = store.load_org()
-            rep = org.reps.get(rep_id)
-            if rep is None:
-                raise LookupError(f"no rep '{rep_id}'")
-            doc = orgfile.rep_to_doc(rep)
-            for key, value in change.model_dump(exclude_unset=True).items():
-                doc[key] = value.value if isinstance(value, RepStatus) else value
             try:
-                updated = orgfile.rep_from_doc(doc)
-            except (KeyError, ValueError, TypeError) as exc:
-                raise ValueError(f"invalid rep: {exc}") from None
-            with state.lock:
-                handed = state.routing.load_org(build_org(reps=[updated]))
-            state.reset()
-            return {
-                "rep": orgfile.rep_to_doc(updated),
-                "handed_on": [
-                    {"lead_id": d.lead_id, "rep": d.rep_id, "queue": d.queue, "reason": d.reason}
-                    for d in handed.get(rep_id, [])
-                ],
-            }
+                with state.lock:
+                    return change().as_record()
+            finally:
+                state.reset()
 
         try:
             return await run_in_threadpool(apply)
@@ -416,10 +443,6 @@ def create_app(
             raise not_found(exc) from None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-
-    @app.post("/v1/reps/{rep_id}/deactivate", dependencies=[scope("admin")])
-    async def deactivate(rep_id: str) -> dict[str, Any]:
-        return await patch_rep(rep_id, RepChange(status=RepStatus.INACTIVE))
 
     # -- configs -------------------------------------------------------------------------------
 
@@ -440,7 +463,9 @@ def create_app(
         return [config_summary(c) for c in await run_in_threadpool(store.configs)]
 
     @app.get("/v1/configs/diff", dependencies=[scope("read")])
-    async def get_diff(a: int, b: int) -> PlainTextResponse:
+    async def get_diff(
+        a: int = Query(ge=1, le=MAX_SEQ), b: int = Query(ge=1, le=MAX_SEQ)
+    ) -> PlainTextResponse:
         """A unified diff of two versions' YAML."""
         try:
             return PlainTextResponse(config_diff(store, a, b))
@@ -448,7 +473,7 @@ def create_app(
             raise not_found(exc) from None
 
     @app.get("/v1/configs/{seq}", dependencies=[scope("read")])
-    async def get_config(seq: int) -> dict[str, Any]:
+    async def get_config(seq: int = Path(ge=1, le=MAX_SEQ)) -> dict[str, Any]:
         stored = await run_in_threadpool(store.config, seq)
         if stored is None:
             raise HTTPException(404, f"no config #{seq}")
@@ -487,7 +512,7 @@ def create_app(
         return config_summary(store.config(seq))
 
     @app.post("/v1/configs/{seq}/activate", dependencies=[scope("admin")])
-    async def post_activate(seq: int) -> dict[str, Any]:
+    async def post_activate(seq: int = Path(ge=1, le=MAX_SEQ)) -> dict[str, Any]:
         """Make a stored version the active one (checked against today's org first)."""
         return await run_in_threadpool(
             lambda: activated(lambda: activate_version(store, seq), missing=404)
@@ -525,6 +550,7 @@ def create_app(
                 now=datetime.now(UTC),
             )
             received = parse_contact_events(body)
+            check_body([event.raw for event in received])
         except InboundError as exc:
             return JSONResponse({"detail": exc.message}, status_code=exc.status)
         results = []
@@ -561,8 +587,9 @@ def create_app(
     async def web_to_lead(request: Request) -> Response:
         """A web-to-lead form post (Salesforce field names); redirects to retURL."""
         body = await request.body()
-        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         try:
+            form = read_form(body, request.headers.get("content-type"))
+            check_body(form)
             posted = parse_web_to_lead(
                 form, organization_id=settings_value("LEADROUTE_SALESFORCE_ORG_ID")
             )
@@ -595,6 +622,7 @@ def create_app(
     @app.post("/v1/keys", status_code=201, dependencies=[scope("admin")])
     async def post_key(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         """{"name": ..., "scopes": ["ingest", "read"]}: the key is in this answer only."""
+        check_body(body)
         try:
             plaintext, key = await run_in_threadpool(
                 KeyStore(store).create, str(body.get("name", "")), body.get("scopes") or []
@@ -615,6 +643,7 @@ def create_app(
     @app.post("/v1/privacy/erase", dependencies=[scope("admin")])
     async def post_erase(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         """Erase a person (GDPR): {"email": ...} or {"lead_id": ...}. Counts are kept."""
+        check_body(body)
         try:
             report = await run_in_threadpool(
                 lambda: erase_person(

@@ -107,7 +107,7 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
         status: str = "",
         rep: str = "",
         route: str = "",
-        page_: int = Query(1, alias="page", ge=1),
+        page_: int = Query(1, alias="page", ge=1, le=1_000_000),
     ) -> HTMLResponse:
         session, user = ui.login_required(request)
         org = store.load_org()

@@ -6,6 +6,11 @@ the route and the reason. Bad input is stored as rejected with its reason and an
 nothing that came in is lost. An idempotency key (the client's `Idempotency-Key`, or a
 provider's event id) makes a retry return the original answer: never a second lead, never a
 second assignment.
+
+When the database goes away mid-request (a restart, a failover), the request fails with the
+database's error (the API answers 503) and its key is released, so the client's retry does the
+work; a release or an answer that cannot be written while the database is down is kept and
+written before the next request is served.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadroute.adapters.leadfile import ParsedRow, build_lead, canonical_header
+from leadroute.adapters.store.errors import database_unavailable
 from leadroute.adapters.store.idempotency_store import IN_PROGRESS, IdempotencyStore, Replay
 from leadroute.adapters.store.sql import StoredDecision
 from leadroute.domain.decision import Decision
@@ -143,6 +149,9 @@ class LeadIntake:
         self.lock = lock or threading.Lock()
         self._batcher: _Batcher | None = None
         self._start = threading.Lock()
+        # key -> the answer to keep for it, or None to release it; written by `_settle`
+        self._unsettled: dict[str, tuple[int, dict[str, Any], str | None] | None] = {}
+        self._settling = threading.Lock()
 
     def close(self) -> None:
         """Stop the routing thread once the leads already queued are routed."""
@@ -205,17 +214,51 @@ class LeadIntake:
         if key is None:
             result: IntakeResult = work()
             return result
+        self._settle()
         replay = self.idempotency.reserve(key, request_hash(payload))
         if replay is not None:
             return _replayed(key, replay)
         try:
             result = work()
         except BaseException:
-            self.idempotency.release(key)
+            self._release([key])
             raise
         lead_id = result.body.get("lead_id")
-        self.idempotency.complete(key, result.status_code, result.body, lead_id)
+        self._complete([(key, result.status_code, result.body, lead_id)])
         return result
+
+    def _release(self, keys: Sequence[str]) -> None:
+        """Free the reservations of work that failed, so a retry does it; if the database is
+        down too, they are freed by `_settle` once it is back."""
+        with self._settling:
+            self._unsettled.update(dict.fromkeys(keys))
+        self._settle()
+
+    def _complete(self, items: list[tuple[str, int, dict[str, Any], str | None]]) -> None:
+        """Keep the answers of work that was done; if the database went away right after the
+        work committed, they are kept by `_settle` once it is back (the work stands)."""
+        with self._settling:
+            self._unsettled.update({key: (code, body, lead) for key, code, body, lead in items})
+        self._settle()
+
+    def _settle(self) -> None:
+        """Write the releases and answers still owed to the idempotency store. While the
+        database is still down they are kept for the next call, without raising: the
+        request's own work then meets the same database and fails on its own."""
+        with self._settling:
+            answers = [(k, *a) for k, a in self._unsettled.items() if a is not None]
+            releases = [k for k, a in self._unsettled.items() if a is None]
+            try:
+                if answers:
+                    self.idempotency.complete_many(answers)
+                    for key, *_ in answers:
+                        del self._unsettled[key]
+                for key in releases:
+                    self.idempotency.release(key)
+                    del self._unsettled[key]
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
 
     def _build(
         self, raw: Mapping[str, Any], default_id: str, channel: str, source: str | None
@@ -258,10 +301,37 @@ class LeadIntake:
         """Route leads together: their idempotency keys are reserved in one transaction, the
         new leads routed in one, the answers kept in one. A lead id (or key) sent twice in one
         batch is routed once."""
-        results: dict[int, IntakeResult] = {}
+        self._settle()
         replays = self.idempotency.reserve_many(
             [(p.key, p.digest or "") for p in batch if p.key is not None]
+        )  # one transaction: if it fails, nothing is reserved
+        reserved = [key for key, replay in replays.items() if replay is None]
+        try:
+            results, first_of_key = self._answer_batch(batch, replays)
+        except BaseException:
+            self._release(reserved)  # let a retry do the work (or find it done)
+            raise
+        self._complete(
+            [
+                (p.key, results[i].status_code, results[i].body, p.lead.id)
+                for i, p in enumerate(batch)
+                if p.key is not None and first_of_key.get(p.key) == i and replays.get(p.key) is None
+            ]
         )
+        answers = []
+        for i, pending in enumerate(batch):
+            if i in results:
+                answers.append(results[i])
+            else:
+                first = results[first_of_key[pending.key or ""]]
+                answers.append(IntakeResult(first.status_code, first.body, replayed=True))
+        return answers
+
+    def _answer_batch(
+        self, batch: list[_Pending], replays: Mapping[str, Replay | None]
+    ) -> tuple[dict[int, IntakeResult], dict[str, int]]:
+        """Route the batch's new leads; (answer by position, first position of each key)."""
+        results: dict[int, IntakeResult] = {}
         first_of_key: dict[str, int] = {}
         todo: list[int] = []
         for i, pending in enumerate(batch):
@@ -278,16 +348,8 @@ class LeadIntake:
             else:
                 results[i] = _replayed(key, replay)
         unique = list({batch[i].lead.id: batch[i].lead for i in todo}.values())
-        try:
-            with self.lock:
-                decisions, ids = self.routing.route_now(
-                    unique, batch_id=f"api-{uuid.uuid4().hex[:16]}"
-                )
-        except BaseException:
-            for key, replay in replays.items():
-                if replay is None:  # reserved by this batch: let a retry do the work
-                    self.idempotency.release(key)
-            raise
+        with self.lock:
+            decisions, ids = self.routing.route_now(unique, batch_id=f"api-{uuid.uuid4().hex[:16]}")
         reps = self.routing.router.org.reps
         answered: set[str] = set()
         for i in todo:
@@ -300,21 +362,7 @@ class LeadIntake:
                 body = self.view(lead.id)
                 body["detail"] = "this lead was received before: its current decision"
                 results[i] = IntakeResult(200, body)
-        self.idempotency.complete_many(
-            [
-                (p.key, results[i].status_code, results[i].body, p.lead.id)
-                for i, p in enumerate(batch)
-                if p.key is not None and first_of_key.get(p.key) == i and replays.get(p.key) is None
-            ]
-        )
-        answers = []
-        for i, pending in enumerate(batch):
-            if i in results:
-                answers.append(results[i])
-            else:
-                first = results[first_of_key[pending.key or ""]]
-                answers.append(IntakeResult(first.status_code, first.body, replayed=True))
-        return answers
+        return results, first_of_key
 
     def _submit_many(
         self,

@@ -19,7 +19,7 @@ from leadroute.adapters.inbound.salesforce import (
     parse_outbound_message,
 )
 from leadroute.adapters.inbound.types import InboundError, InboundLead
-from leadroute.adapters.inbound.webform import WebToLead, parse_web_to_lead
+from leadroute.adapters.inbound.webform import WebToLead, parse_web_to_lead, read_form
 
 __all__ = [
     "ACK_CONTENT_TYPE",
@@ -33,6 +33,7 @@ __all__ = [
     "parse_contact_events",
     "parse_outbound_message",
     "parse_web_to_lead",
+    "read_form",
     "sign_v3",
     "verify_v3",
 ]

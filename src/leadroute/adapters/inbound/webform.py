@@ -9,11 +9,12 @@ names are kept as extra fields, and the visitor is redirected (303) to retURL.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from leadroute.adapters.inbound.types import (
     InboundError,
@@ -68,6 +69,8 @@ WEB_TO_LEAD_FIELDS: Mapping[str, str | None] = {
 # A custom field's id: key prefix 00N, 15 case-sensitive characters or 18 with the checksum.
 CUSTOM_FIELD_ID = re.compile(r"00N[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 REQUIRED_MESSAGE = "a web-to-lead post needs email, or last_name and company"
+FORM_TYPE = "application/x-www-form-urlencoded"
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,43 @@ def parse_web_to_lead(
         debug=_first(values.get("debug")) in ("1", "true", "on", "yes"),
         debug_email=_first(values.get("debugEmail")),
     )
+
+
+def read_form(body: bytes, content_type: str | None = None) -> dict[str, list[str]]:
+    """The fields of a form post, each with its values in order, decoded in the charset the
+    Content-Type names (UTF-8 when it names none).
+
+    Raises InboundError 415 when the body is declared as something other than a form or in an
+    unknown charset, 400 when a field is not text in the charset (latin-1 bytes sent as UTF-8):
+    nothing is guessed or replaced.
+    """
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind and kind != FORM_TYPE:
+        raise InboundError(415, f"a web-to-lead post is {FORM_TYPE}; got {kind[:100]}")
+    found = _CHARSET.search(content_type or "")
+    charset = found.group(1) if found else "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        raise InboundError(415, f"unknown charset {charset[:40]!r} in Content-Type") from None
+    fields: dict[str, list[str]] = {}
+    for number, part in enumerate(body.split(b"&"), start=1):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        raw_name = unquote_to_bytes(name.replace(b"+", b" "))
+        try:
+            key = raw_name.decode(charset)
+            text = unquote_to_bytes(value.replace(b"+", b" ")).decode(charset)
+        except UnicodeDecodeError as exc:
+            shown = raw_name.decode(charset, "replace")[:60]
+            raise InboundError(
+                400,
+                f"field {number} ({shown!r}) is not {charset} text ({exc.reason}); name the "
+                f"form's charset in Content-Type, e.g. '{FORM_TYPE}; charset=ISO-8859-1'",
+            ) from None
+        fields.setdefault(key, []).append(text)
+    return fields
 
 
 def _values(value: str | list[str]) -> list[str]:

@@ -228,7 +228,9 @@ class Store:
             return int(seq)
 
     def config(self, seq: int | None = None) -> StoredConfig | None:
-        """A config by sequence number, or the active one."""
+        """A config by sequence number, or the active one (None when there is no such one)."""
+        if seq is not None and not 0 < seq < 2**31:  # versions are numbered in a 32-bit column
+            return None
         query = select(t.configs)
         query = (
             query.where(t.configs.c.seq == seq)
@@ -432,6 +434,30 @@ class Store:
             for lead_id, data in conn.execute(query.execution_options(yield_per=5000)):
                 yield lead_id, {k: data.get(k) for k in names if data.get(k) is not None}
 
+    def last_decision_id(self) -> int:
+        """The id of the newest decision (0 when there is none)."""
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.max(t.decisions.c.id))) or 0)
+
+    def decided_lead_fields(
+        self, conn: Connection, after: int, names: Sequence[str]
+    ) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """(id, chosen fields) of the leads decided after decision id `after`, read on `conn`
+        (a routing session's, so what other processes committed before it took the pool locks
+        is seen), and the newest decision id read (`after` when none)."""
+        query = (
+            select(t.decisions.c.id, t.leads.c.id, t.leads.c.data)
+            .join(t.leads, t.leads.c.id == t.decisions.c.lead_id)
+            .where(t.decisions.c.id > after, t.leads.c.status.not_in(["new", "rejected"]))
+            .order_by(t.decisions.c.id)
+        )
+        found: list[tuple[str, dict[str, Any]]] = []
+        newest = after
+        for decision_id, lead_id, data in conn.execute(query):
+            newest = max(newest, int(decision_id))
+            found.append((lead_id, {k: data.get(k) for k in names if data.get(k) is not None}))
+        return found, newest
+
     def iter_leads(
         self, *, since: datetime | None = None, batch_id: str | None = None
     ) -> Iterator[StoredLead]:
@@ -537,8 +563,11 @@ class Store:
             query = query.where(t.decisions.c.decided_at >= since)
         if current_only:
             query = query.where(t.decisions.c.is_current)
-        with self.engine.connect() as conn:
-            for row in conn.execute(query.execution_options(yield_per=2000)).mappings():
+        with (
+            self.engine.connect() as conn,
+            conn.execute(query.execution_options(yield_per=2000)) as rows,  # closed if left early
+        ):
+            for row in rows.mappings():
                 yield _stored_decision(row)
 
     # -- routing ---------------------------------------------------------------------------
@@ -1006,7 +1035,16 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
 
         return engine
     # The API serves requests from a thread pool (40 threads) next to the routing thread: a
-    # pool as large keeps requests from queueing for a connection.
+    # pool as large keeps requests from queueing for a connection. pool_pre_ping replaces a
+    # connection the server closed (a restart) before it is used; connect_timeout makes an
+    # unreachable server an error in seconds, not a hang.
+    connect_args = {} if "connect_timeout" in url else {"connect_timeout": 10}
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=30, **json_options
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=20,
+        max_overflow=30,
+        connect_args=connect_args,
+        **json_options,
     )
