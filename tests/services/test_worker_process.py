@@ -1,5 +1,5 @@
-"""`leadroute worker` as real processes: killed with SIGKILL mid-way and restarted, no timer is
-lost or fired twice; several workers on one PostgreSQL share the timers."""
+"""`leadroute worker` as real processes: killed with SIGKILL while it holds leased timers and
+restarted, no timer is lost or fired twice; several workers on one PostgreSQL share the timers."""
 
 from __future__ import annotations
 
@@ -63,6 +63,16 @@ def _events_so_far(store: Store) -> int:
         )
 
 
+def _claimed(store: Store) -> Counter[str]:
+    """Timers a worker holds (claimed with a lease, not finished), by status."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("select status, count(*) from timers "
+                 "where status in ('firing', 'escalated') group by status")
+        ).all()  # fmt: skip
+    return Counter({status: int(n) for status, n in rows})
+
+
 def _check_exactly_once(store: Store) -> None:
     fired = _fired(store)
     assert set(fired.values()) == {1}, [k for k, v in fired.items() if v != 1][:5]
@@ -76,8 +86,15 @@ def _check_exactly_once(store: Store) -> None:
         per_lead = conn.execute(
             text("select lead_id, count(*) from decisions group by lead_id")
         ).all()
+        open_load = conn.execute(
+            text("select coalesce(sum(count), 0) from rep_counters where period = 'open'")
+        ).scalar_one()
+        routed = conn.execute(
+            text("select count(*) from leads where status = 'routed'")
+        ).scalar_one()
     assert due == 0
     assert {n for _, n in per_lead} == {2}  # assigned once, reassigned once on the breach
+    assert open_load == routed == LEADS  # each reassignment moved the load, once
 
 
 @pytest.fixture
@@ -91,16 +108,23 @@ def test_sigkill_then_restart_loses_and_doubles_nothing(db_url: str, seeded: Sto
     store = seeded
     first = _worker(db_url)
     deadline = time.monotonic() + 60
-    while _events_so_far(store) < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        # kill it while it holds leased timers, after it fired some of them
+        if _events_so_far(store) >= 20 and sum(_claimed(store).values()):
+            break
+        assert first.poll() is None, "the worker ended before it was killed"
+        time.sleep(0.01)
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
     assert first.returncode == -signal.SIGKILL
     assert _events_so_far(store) < 2 * LEADS, "the worker finished before it was killed"
+    held = _claimed(store)
+    assert sum(held.values()) > 0, "the worker held no timer when it was killed"
     time.sleep(1.2)  # the killed worker's lease runs out
     again = _worker(db_url, "--once")
     _out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
+    assert sum(_claimed(store).values()) == 0  # the restarted worker took over and finished
     _check_exactly_once(store)
 
 

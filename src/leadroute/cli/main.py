@@ -21,7 +21,9 @@ from leadroute.cli.backtest import backtest_command
 from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
 from leadroute.cli.console_users import user_app
 from leadroute.cli.keys import key_app
+from leadroute.cli.outbox import outbox_app
 from leadroute.cli.privacy import erase
+from leadroute.cli.report import report_app
 from leadroute.cli.score import score_app
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.org import Org, RepStatus
@@ -29,7 +31,6 @@ from leadroute.domain.schema import config_schema
 from leadroute.reference import config_reference
 from leadroute.services.configs import LoadedConfig, load_config_file
 from leadroute.services.lifecycle import act, events
-from leadroute.services.reports import completeness, performance
 from leadroute.services.routing import RoutingService, predictor_for
 from leadroute.services.simulate import simulate
 from leadroute.settings import get_settings
@@ -39,7 +40,6 @@ rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes op
 org_app = typer.Typer(help="Load and inspect the org: reps, teams, territories, accounts.")
 config_app = typer.Typer(help="Routing config versions: list, activate, show.")
 lead_app = typer.Typer(help="Work on single leads: act, close, history, brief.")
-report_app = typer.Typer(help="Reports: speed to lead and conversion; data completeness.")
 app.add_typer(rep_app, name="rep")
 app.add_typer(org_app, name="org")
 app.add_typer(config_app, name="config")
@@ -49,6 +49,7 @@ app.add_typer(activity_app, name="activity")
 app.add_typer(score_app, name="score")
 app.add_typer(key_app, name="key")
 app.add_typer(user_app, name="user")
+app.add_typer(outbox_app, name="outbox")
 app.command("erase")(erase)
 app.command("backtest")(backtest_command)
 
@@ -581,98 +582,6 @@ def org_show(db: DbOption = None) -> None:
             caps,
         )
     console.print(table)
-
-
-@report_app.command("performance")
-def report_performance(
-    by: Annotated[str, typer.Option(help="route, rep, config, source or segment")] = "route",
-    since: Annotated[
-        datetime | None, typer.Option(help="leads captured since (YYYY-MM-DD)")
-    ] = None,
-    until: Annotated[datetime | None, typer.Option(help="and before (YYYY-MM-DD)")] = None,
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="also write CSV here")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    db: DbOption = None,
-) -> None:
-    """Speed to lead (to assignment, to first touch) and conversion, by route, rep, config
-    version, source or segment."""
-    import csv
-
-    def utc(moment: datetime | None) -> datetime | None:
-        return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-    try:
-        groups = performance(open_store(db), by=by, since=utc(since), until=utc(until))
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    records = [g.as_record() for g in groups]
-    if csv_file is not None:
-        with csv_file.open("w", newline="", encoding="utf-8") as out:
-            names = [k for k in records[0] if k != "outcomes"] if records else ["key"]
-            writer = csv.DictWriter(out, fieldnames=[*names, "outcomes"])
-            writer.writeheader()
-            for record in records:
-                counts = ";".join(f"{k}={v}" for k, v in sorted(record["outcomes"].items()))
-                writer.writerow({**record, "outcomes": counts})
-    if as_json:
-        sys.stdout.write(json.dumps(records, indent=2) + "\n")
-        return
-
-    def secs(value: object) -> str:
-        return "" if value is None else f"{value:,.0f}s"
-
-    table = Table(title=f"Speed to lead and conversion by {by}")
-    headers = (by, "leads", "routed", "held", "to assign p50", "p90", "touched",
-               "to touch p50", "p90 ", "converted", "conversion")  # fmt: skip
-    for header in headers:
-        table.add_column(header, justify="left" if header == by else "right")
-    for r in records:
-        outcomes: dict[str, int] = r["outcomes"]
-        conversion = r["conversion"]
-        table.add_row(
-            str(r["key"]),
-            str(r["leads"]),
-            str(sum(v for k, v in outcomes.items() if k not in ("held", "unrouted"))),
-            str(outcomes.get("held", 0)),
-            secs(r["speed_to_assign_p50_s"]),
-            secs(r["speed_to_assign_p90_s"]),
-            str(r["touched"]),
-            secs(r["speed_to_touch_p50_s"]),
-            secs(r["speed_to_touch_p90_s"]),
-            str(r["converted"]),
-            f"{conversion:.0%}" if conversion is not None else "",
-        )
-    console.print(table)
-
-
-@report_app.command("completeness")
-def report_completeness(
-    batch: Annotated[str | None, typer.Option(help="only this batch id")] = None,
-    since: Annotated[
-        datetime | None, typer.Option(help="only leads received since (YYYY-MM-DD)")
-    ] = None,
-    field: Annotated[
-        list[str] | None, typer.Option("--field", help="attributes to report (repeatable)")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    db: DbOption = None,
-) -> None:
-    """Share of leads missing each attribute, and how many leads each gap kept from sales."""
-    moment = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
-    result = completeness(open_store(db), since=moment, batch_id=batch, fields=field or ())
-    if as_json:
-        sys.stdout.write(json.dumps(result.as_record(), indent=2) + "\n")
-        return
-    table = Table(title=f"Completeness of {result.leads} leads")
-    for column in ("field", "missing", "share missing", "leads blocked"):
-        table.add_column(column, justify="left" if column == "field" else "right")
-    for name, missing, share, blocked in result.rows():
-        table.add_row(name, str(missing), f"{share:.1%}", str(blocked))
-    console.print(table)
-    console.print(
-        f"{result.held_incomplete} leads held as incomplete (minimal viable lead); "
-        "each is counted under every attribute it lacks."
-    )
 
 
 @config_app.command("list")

@@ -3,15 +3,21 @@
 Run by `leadroute worker` in a loop; any number of workers may run against one PostgreSQL
 database (see `OutboxStore.claim_due`). A failed try is retried with exponential backoff
 (the channel's `retry`), a permanent failure or the last try leaves the message `dead`, to be
-retried by hand once the cause is fixed. A CRM or channel outage delays messages; it never
-loses them.
+retried by hand once the cause is fixed (`leadroute outbox retry-dead`). A CRM or channel
+outage delays messages; it never loses them.
+
+A message that was sent while the database went away is recorded as sent once the database is
+back (tried again for up to half the lease), so it is not sent a second time; only an outage
+longer than that leaves it to be sent again after its lease, with the same delivery id.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +25,7 @@ import httpx
 
 from leadroute.adapters import crm as crm_adapters
 from leadroute.adapters import notify as notify_adapters
+from leadroute.adapters.store.errors import database_unavailable, unavailable_detail
 from leadroute.adapters.store.outbox_store import (
     DEAD,
     DEFAULT_LEASE,
@@ -55,6 +62,9 @@ class DeliveryReport:
         return {"sent": self.sent, "retried": self.retried, "dead": self.dead}
 
 
+log = logging.getLogger("leadroute.outbox")
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -79,8 +89,10 @@ class OutboxService:
         transport: httpx.BaseTransport | None = None,
         lease: timedelta = DEFAULT_LEASE,
         rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.outbox = OutboxStore(store)
+        self.sleep = sleep
         self.notifications = notifications
         self.crm = crm
         self.env = env if env is not None else os.environ
@@ -149,7 +161,7 @@ class OutboxService:
             except Exception as exc:  # a bug must not lose the message: try again later
                 error = DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True)
         if error is None:
-            self.outbox.mark_sent(row, now=self.clock())
+            self._record_sent(row)
             return SENT, None
         status = self.outbox.mark_failed(
             row,
@@ -163,6 +175,53 @@ class OutboxService:
         where = f"outbox #{row.id} {row.channel}/{row.target} lead {row.lead_id}"
         return status, f"{where} try {row.attempts}: {error} -> {status}"
 
+    def _record_sent(self, row: OutboxRow) -> None:
+        """Mark a delivered message sent; while the database is unavailable, try again (the
+        message is held under its lease meanwhile) for up to half the lease."""
+        wait = 0.25
+        deadline = time.monotonic() + self.lease.total_seconds() / 2
+        while True:
+            try:
+                self.outbox.mark_sent(row, now=self.clock())
+                return
+            except Exception as exc:
+                if not database_unavailable(exc) or time.monotonic() + wait > deadline:
+                    raise
+                log.warning(
+                    "outbox #%s was delivered but %s; recording it in %.2f s",
+                    row.id,
+                    unavailable_detail(exc),
+                    wait,
+                )
+            self.sleep(wait)
+            wait = min(wait * 2, 10.0)
+
     def close(self) -> None:
         for sender in self.senders.values():
             sender.close()
+
+
+def retry_dead(
+    store: Store,
+    *,
+    now: datetime,
+    ids: Sequence[int] = (),
+    channel: str | None = None,
+) -> list[OutboxRow]:
+    """Re-drive dead messages once their cause is fixed: each gets a fresh set of tries, due
+    at `now`, and keeps its key (receivers see the same delivery id). `ids` picks messages
+    (LookupError for one that does not exist or is not dead); without them every dead message,
+    or those of one channel kind (slack, email, webhook, salesforce, hubspot). Returns the
+    messages re-queued, as they were while dead (with their last error)."""
+    outbox = OutboxStore(store)
+    if ids:
+        chosen = []
+        for message_id in ids:
+            row = outbox.get(message_id)
+            if row is None or row.status != DEAD:
+                state = "does not exist" if row is None else f"is {row.status}, not dead"
+                raise LookupError(f"outbox message #{message_id} {state}")
+            chosen.append(row)
+    else:
+        chosen = [r for r in outbox.list(status=DEAD) if channel is None or r.channel == channel]
+    return [row for row in chosen if outbox.retry_dead(row.id, now=now)]

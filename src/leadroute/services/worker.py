@@ -11,10 +11,15 @@ any worker claims them again. Firing is safe to repeat:
   then reassigns the lead, then marks it fired. Repeated after a crash, the escalation is not
   sent again, and the reassignment is skipped if the lead already left the rep the timer was
   set for.
+
+A database outage (a restart, a failover) does not stop `run`: the pass that met it is logged
+and given up (its transactions rolled back, its claims left to their leases), and the worker
+tries again after a pause that doubles up to `max_backoff` seconds, until the database is back.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,16 +29,21 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
+from leadroute.adapters.store.errors import database_unavailable, unavailable_detail
 from leadroute.adapters.store.outbox_store import OutboxStore
 from leadroute.adapters.store.service_tables import lead_events, timers
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.decision import Outcome
 from leadroute.domain.notify import notify_event
+from leadroute.domain.sla import duration_text
 from leadroute.services.lifecycle import reassignments
 from leadroute.services.outbox import OutboxService
 from leadroute.services.routing import RoutingService, utc_now
 
 DEFAULT_LEASE = timedelta(minutes=2)
+MAX_BACKOFF = 30.0  # seconds between tries while the database is unavailable
+
+log = logging.getLogger("leadroute.worker")
 
 # Called inside a timer's transaction to queue its notifications (see services.outbox).
 Notifier = Callable[[Connection, str, dict[str, Any]], None]
@@ -47,6 +57,7 @@ class WorkReport:
     recycled: int = 0
     skipped: int = 0  # the lead had moved on (accepted, reassigned, closed) before the timer
     outbox: dict[str, int] = field(default_factory=dict)
+    unavailable: int = 0  # passes given up because the database could not be reached
 
     @property
     def fired(self) -> int:
@@ -58,6 +69,7 @@ class WorkReport:
         self.reassigned += other.reassigned
         self.recycled += other.recycled
         self.skipped += other.skipped
+        self.unavailable += other.unavailable
         for key, value in other.outbox.items():
             self.outbox[key] = self.outbox.get(key, 0) + value
 
@@ -144,8 +156,8 @@ class Worker:
             if done >= rule.max_reassignments:
                 if rule.then is not None:
                     reason = (
-                        f"SLA missed: not accepted within {rule.accept_within} business "
-                        f"minutes, {done + 1} times; recycled to {rule.then}"
+                        f"SLA missed: not accepted within {duration_text(rule.accept_within)}"
+                        f" of business time, {done + 1} times; recycled to {rule.then}"
                     )
                     moved = self.routing.recycle(
                         timer["lead_id"], rule.then, reason, expect_owner=timer["rep_id"]
@@ -240,11 +252,28 @@ class Worker:
             report.outbox = self.deliver()
         return report
 
-    def run(self, stop: threading.Event, *, interval: float = 1.0) -> WorkReport:
-        """Work until `stop` is set, waiting `interval` seconds when there is nothing to do."""
+    def run(
+        self, stop: threading.Event, *, interval: float = 1.0, max_backoff: float = MAX_BACKOFF
+    ) -> WorkReport:
+        """Work until `stop` is set, waiting `interval` seconds when there is nothing to do.
+        While the database is unavailable, wait `interval` seconds, then twice as long after
+        each failed pass, at most `max_backoff`; any other error ends the loop."""
         total = WorkReport()
+        backoff = 0.0
         while not stop.is_set():
-            report = self.run_once()
+            try:
+                report = self.run_once()
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                backoff = min(max_backoff, backoff * 2 if backoff else interval)
+                total.unavailable += 1
+                log.warning("%s; trying again in %.1f s", unavailable_detail(exc), backoff)
+                stop.wait(backoff)
+                continue
+            if backoff:
+                log.warning("the database is back; working again")
+                backoff = 0.0
             total.add(report)
             if report.fired == 0 and not any(report.outbox.values()):
                 stop.wait(interval)
