@@ -26,13 +26,23 @@ def _rep(tz: str = "America/New_York", hours: WorkingHours | None = NINE_TO_FIVE
 
 
 @pytest.mark.parametrize(
-    ("text", "minutes"), [("30m", 30), ("2h", 120), ("1.5 hours", 90), ("1d", 1440), (45, 45)]
+    ("text", "minutes"),
+    [
+        ("30m", 30),
+        ("2h", 120),
+        ("1.5 hours", 90),
+        ("1d", 1440),
+        (45, 45),
+        ("45s", 0.75),
+        ("90 seconds", 1.5),
+        ("0.25m", 0.25),  # 15 seconds, not rounded to no time at all
+    ],
 )
-def test_durations(text: object, minutes: int) -> None:
+def test_durations(text: object, minutes: float) -> None:
     assert parse_duration(text) == minutes
 
 
-@pytest.mark.parametrize("text", ["soon", "0m", "-5m", "3 weeks"])
+@pytest.mark.parametrize("text", ["soon", "0m", "-5m", "3 weeks", "0.2s"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
@@ -67,6 +77,13 @@ def test_without_working_hours_calendar_time_counts() -> None:
     start = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # a Saturday
     result = deadlines(SlaRule(accept_within="1h"), _rep(hours=None), start, holidays="US")
     assert result.due_at == start + timedelta(hours=1)
+
+
+def test_an_sla_in_seconds_reminds_and_runs_out_to_the_second() -> None:
+    start = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 New York, in hours
+    result = deadlines(SlaRule(accept_within="45s", remind_at=0.5), _rep(), start, holidays=None)
+    assert result.due_at == start + timedelta(seconds=45)
+    assert result.remind_at == start + timedelta(seconds=22)  # half of 45 s, to the second
 
 
 def test_rules_per_route_and_holidays_per_team() -> None:

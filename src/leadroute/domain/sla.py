@@ -29,23 +29,36 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from leadroute.domain.org import Rep, WorkingHours, zone
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?)\s*$", re.I)
-_UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440}
+_DURATION = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$", re.I
+)
+_UNIT_MINUTES = {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}
 
 
-def parse_duration(value: Any) -> int:
-    """'30m', '2h', '1.5h', '1d' (a business day = 24 business hours is rarely meant: use
-    hours) or a number of minutes -> minutes."""
+def parse_duration(value: Any) -> float:
+    """'45s', '30m', '2h', '1.5h', '1d' (a business day = 24 business hours is rarely meant:
+    use hours) or a number of minutes -> minutes, to the second."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         minutes = float(value)
     else:
         match = _DURATION.match(str(value))
         if match is None:
-            raise ValueError(f"'{value}' is not a duration like 30m, 2h or 1d")
+            raise ValueError(f"'{value}' is not a duration like 45s, 30m, 2h or 1d")
         minutes = float(match.group(1)) * _UNIT_MINUTES[match.group(2)[0].lower()]
     if minutes <= 0:
         raise ValueError("a duration must be positive")
-    return round(minutes)
+    seconds = round(minutes * 60)
+    if seconds < 1:
+        raise ValueError("a duration must be at least one second")
+    return seconds / 60
+
+
+def duration_text(minutes: float) -> str:
+    """A duration in minutes as people say it: '30 minutes', '45 seconds'."""
+    seconds = round(minutes * 60)
+    if seconds % 60:
+        return f"{seconds} seconds"
+    return f"{seconds // 60} minutes"
 
 
 class _Strict(BaseModel):
@@ -53,8 +66,8 @@ class _Strict(BaseModel):
 
 
 class SlaRule(_Strict):
-    accept_within: int = Field(
-        description="business time to accept the lead: 30m, 2h, 1d, or minutes"
+    accept_within: float = Field(
+        description="business time to accept the lead: 45s, 30m, 2h, 1d, or minutes"
     )
     remind_at: float | None = Field(
         0.5, gt=0, lt=1, description="remind the rep at this share of the time (null: never)"
@@ -68,7 +81,7 @@ class SlaRule(_Strict):
 
     @field_validator("accept_within", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> int:
+    def _duration(cls, value: Any) -> float:
         return parse_duration(value)
 
 
@@ -120,7 +133,7 @@ def calendar_for(code: str, year: int) -> frozenset[date]:
 
 def business_deadline(
     start: datetime,
-    minutes: int,
+    minutes: float,
     *,
     timezone: str,
     hours: WorkingHours | None,
@@ -178,7 +191,7 @@ def deadlines(
     if rule.remind_at is not None:
         remind = business_deadline(
             start,
-            max(1, round(rule.accept_within * rule.remind_at)),
+            max(1, round(rule.accept_within * rule.remind_at * 60)) / 60,  # to the second
             timezone=timezone,
             hours=hours,
             is_holiday=is_holiday,

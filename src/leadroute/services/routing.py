@@ -248,10 +248,12 @@ class RoutingService:
         started = time.perf_counter()
         summary = BatchSummary(batch_id=batch_id)
         every, already = self.ingest(rows, batch_id=batch_id, summary=summary)
+        # leads an interrupted run of this file stored but did not route are routed now
+        waiting = self.store.statuses(already).get("new", 0) if already else 0
         if on_ingested is not None:
             on_ingested(self.store.lead_counts(batch_id=batch_id).get("new", 0))
         self.route_pending(batch_id=batch_id, output=output, progress=progress, summary=summary)
-        summary.already_decided = len(already)
+        summary.already_decided = len(already) - waiting
         summary.outcomes = self.store.statuses(every)
         summary.total = sum(summary.outcomes.values())
         summary.seconds = time.perf_counter() - started
@@ -267,6 +269,7 @@ class RoutingService:
         decisions: dict[str, Decision] = {}
         self._account_intents = {}
         router = self.router
+        self._ready()
         later: list[tuple[CleanLead, Decision]] = []
         with self.store.routing_session(router.org, list(router.config.pools), self._seq) as s:
             s.want_ids = True
@@ -297,6 +300,7 @@ class RoutingService:
         summary = summary if summary is not None else BatchSummary(batch_id=batch_id)
         router = self.router
         pools = list(router.config.pools)
+        self._ready()
         with batch_gc():
             self._route_chunks(router, pools, batch_id, limit, output, progress, summary)
         return summary
@@ -345,6 +349,8 @@ class RoutingService:
         summary = BatchSummary()
         router = self.router
         held = [s.lead.id for s in self.store.leads(status=Outcome.HELD.value)]
+        if held:
+            self._ready()
         for start in range(0, len(held), self.chunk_size):
             part = held[start : start + self.chunk_size]
             with self.store.routing_session(
@@ -395,6 +401,7 @@ class RoutingService:
         intent = router.config.intent
         if intent is None:
             return []
+        self._ready()
         refs = self.activities.parked(
             emails=emails,
             lead_ids=lead_ids,
@@ -473,6 +480,16 @@ class RoutingService:
                 )
                 replaced[clean.lead.id] = second
         return [replaced.get(d.lead_id, d) for d in decisions]
+
+    def _ready(self) -> None:
+        """Build the pipeline and load its dedupe index before a routing session locks the
+        pools: the first build reads every stored lead's dedupe fields and every account's
+        activity, and every other process's routing would wait for it."""
+        pipeline = self.pipeline
+        if pipeline.deduping:
+            _ = pipeline.leads
+        if pipeline.normalizing:
+            _ = pipeline.normalizer
 
     @property
     def pipeline(self) -> LeadPipeline:
@@ -787,6 +804,7 @@ class RoutingService:
         else moved it first)."""
         self._account_intents = {}
         router = self.router
+        self._ready()
         decisions = []
         with self.store.routing_session(
             router.org, list(router.config.pools), self._seq
