@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Account, AccountStatus, Org, Rep, Segment, Territory, build_org
@@ -236,3 +238,56 @@ def test_account_tiebreak_uses_contacts_counted_in_the_store(store: Store, tmp_p
     store.add_leads([_lead("L1", email="kim@zetadup.com")])
     service.route_pending()
     assert store.decisions("L1")[0].rep_id == "b"
+
+
+def test_a_duplicate_is_found_when_another_process_routed_the_first(
+    store: Store, tmp_path: Path
+) -> None:
+    """Two routing services on one store, as two server processes: each has its own dedupe
+    index, caught up inside each routing session with what the other decided."""
+    one, other = _service(store, tmp_path), _service(store, tmp_path)
+    ann = {
+        "email": "ann@gamma.example",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "country": "US",
+        "state": "CA",
+    }
+    for service, lead_id in ((one, "W1"), (other, "W2")):  # both build their index now
+        store.add_leads([_lead(lead_id, email=f"{lead_id}@w.example", country="US")])
+        service.route_pending()
+    store.add_leads([_lead("A1", minutes=5, **ann)])
+    one.route_pending()
+    owner = store.lead("A1").owner_id  # type: ignore[union-attr]
+    store.add_leads([_lead("A2", **ann)])
+    other.route_pending()
+    again = store.decisions("A2")[0]
+    assert again.record["duplicate_of"] == "A1" and again.rep_id == owner
+
+
+def test_a_rolled_back_batch_leaves_nothing_in_the_dedupe_index(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(store, tmp_path)
+    store.add_leads([_lead("W1", email="w1@w.example", country="US")])
+    service.route_pending()
+    ann = {
+        "email": "ann@gamma.example",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "country": "US",
+        "state": "CA",
+    }
+    store.add_leads([_lead("A1", **ann)])
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RoutingService, "_route_one", broken)
+        with pytest.raises(RuntimeError):
+            service.route_pending()
+    assert "A1" not in service.pipeline.leads  # its routing never committed
+    assert store.lead("A1").status == "new"  # type: ignore[union-attr]
+    service.route_pending()
+    assert store.decisions("A1")[0].record.get("duplicate_of") is None  # not its own duplicate

@@ -409,13 +409,9 @@ def test_a_duplicate_is_found_whichever_server_routed_the_first(
             return row[0]  # type: ignore[no-any-return]
 
         assert duplicate_of(one, one, 2) == lead_id_for("first-2")  # one server: found
-        if duplicate_of(one, other, 3) is None:
-            pytest.xfail(
-                "known gap: each server keeps its own dedupe index, loaded from the store on "
-                "first use and then fed only with the leads it routes itself, so a duplicate "
-                "of a lead routed by another server (or process) is not found"
-            )
-        assert duplicate_of(one, other, 4) == lead_id_for("first-4")
+        # each server catches its dedupe index up with what the others decided
+        assert duplicate_of(one, other, 3) == lead_id_for("first-3")
+        assert duplicate_of(other, one, 4) == lead_id_for("first-4")
 
 
 def test_no_process_holds_the_pool_locks_while_it_builds_its_indexes(

@@ -79,6 +79,7 @@ class LeadPipeline:
         self.enricher = enricher
         self._known_leads = known_leads
         self._leads: LeadIndex | None = None
+        self.seen_decision = 0  # the newest decision id whose lead the index holds
 
     @property
     def normalizer(self) -> Normalizer:
@@ -148,6 +149,28 @@ class LeadPipeline:
         return AccountMatch(
             account, 0.95, "domain", (), f"domain matches account {account.name} ({account.id})"
         )
+
+    def forget(self, lead_ids: Iterable[str]) -> None:
+        """Drop leads from the dedupe index (their routing was rolled back)."""
+        if self._leads is not None:
+            for lead_id in lead_ids:
+                if lead_id in self._leads:
+                    self._leads.remove(lead_id)
+
+    @property
+    def index_loaded(self) -> bool:
+        return self._leads is not None
+
+    def learn(self, known: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Index leads decided elsewhere (by another process) that the index does not hold
+        yet; how many were added."""
+        added = 0
+        if self.deduping and self._leads is not None:
+            for lead_id, fields in known:
+                if lead_id not in self._leads:
+                    self._leads.add(lead_id, fields)
+                    added += 1
+        return added
 
     def remember(self, lead: Lead) -> None:
         """Make a routed lead findable as a duplicate of later ones."""

@@ -33,6 +33,8 @@ from leadroute.services.lifecycle import Lifecycle, act
 from leadroute.services.pipeline import DEDUPE_FIELDS, CleanLead, LeadPipeline
 
 Clock = Callable[[], datetime]
+# Decisions read again at each dedupe catch-up (see RoutingService._catch_up).
+CATCH_UP_OVERLAP = 32
 CLOSED_STATUSES = ("contacted", "converted", "disqualified")
 
 
@@ -271,11 +273,18 @@ class RoutingService:
         router = self.router
         self._ready()
         later: list[tuple[CleanLead, Decision]] = []
-        with self.store.routing_session(router.org, list(router.config.pools), self._seq) as s:
+        indexed: list[Lead] = []  # what cleaning indexed for dedupe, forgotten on failure
+        pools = list(router.config.pools)
+        with (
+            self._undo_on_failure(indexed),
+            self.store.routing_session(router.org, pools, self._seq) as s,
+        ):
             s.want_ids = True
+            self._catch_up(s)
             existing = self.store.insert_leads(s.conn, leads, batch_id=batch_id)
             fresh = [lead.id for lead in leads if lead.id not in existing]
             claimed = s.claim(len(fresh), lead_ids=fresh) if fresh else []
+            indexed.extend(claimed)
             for lead, clean in zip(claimed, self._prepare(claimed), strict=True):
                 decisions[lead.id] = self._route_one(s, lead, later=later, prepared=clean)
             s.flush()
@@ -319,8 +328,14 @@ class RoutingService:
         while limit is None or routed < limit:
             size = self.chunk_size if limit is None else min(self.chunk_size, limit - routed)
             later: list[tuple[CleanLead, Decision]] = []
-            with self.store.routing_session(router.org, pools, self._seq) as session:
+            indexed: list[Lead] = []  # what cleaning indexed for dedupe, forgotten on failure
+            with (
+                self._undo_on_failure(indexed),
+                self.store.routing_session(router.org, pools, self._seq) as session,
+            ):
+                self._catch_up(session)
                 leads = session.claim(size, batch_id=batch_id)
+                indexed.extend(leads)
                 prepared = self._prepare(leads)
                 decisions = [
                     self._route_one(session, lead, later=later, prepared=clean)
@@ -486,10 +501,35 @@ class RoutingService:
         pools: the first build reads every stored lead's dedupe fields and every account's
         activity, and every other process's routing would wait for it."""
         pipeline = self.pipeline
-        if pipeline.deduping:
+        if pipeline.deduping and not pipeline.index_loaded:
+            pipeline.seen_decision = self.store.last_decision_id()  # before: catch-up overlaps
             _ = pipeline.leads
         if pipeline.normalizing:
             _ = pipeline.normalizer
+
+    def _catch_up(self, session: RoutingSession) -> None:
+        """Index the leads other processes decided since this one last looked, so a duplicate
+        of a lead another server routed is found here too. Read inside the routing session:
+        routing transactions take the pools' locks in turn, so whatever another process
+        committed before this one got them is visible. The last CATCH_UP_OVERLAP decisions
+        are read again each time, for a transaction that committed after a later one."""
+        pipeline = self.pipeline
+        if not (pipeline.deduping and pipeline.index_loaded):
+            return
+        after = max(0, pipeline.seen_decision - CATCH_UP_OVERLAP)
+        known, newest = self.store.decided_lead_fields(session.conn, after, DEDUPE_FIELDS)
+        pipeline.learn(known)
+        pipeline.seen_decision = max(pipeline.seen_decision, newest)
+
+    @contextmanager
+    def _undo_on_failure(self, leads: Sequence[Lead]) -> Iterator[None]:
+        """If the routing transaction fails, forget the leads its cleaning indexed for dedupe
+        (`leads`, filled inside the block): they were never stored as decided."""
+        try:
+            yield
+        except BaseException:
+            self.pipeline.forget(lead.id for lead in leads)
+            raise
 
     @property
     def pipeline(self) -> LeadPipeline:
