@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState
@@ -135,3 +137,16 @@ def test_closing_a_lead_frees_its_place_in_the_open_load(store: Store) -> None:
         assert session.loads(["r1"], fixtures.NOW)["r1"].open == 0
     lead = store.lead("L00000")
     assert lead is not None and lead.status == "converted"
+
+
+def test_the_postgresql_pool_is_sized_from_the_environment(
+    pg_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADROUTE_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("LEADROUTE_DB_MAX_OVERFLOW", "2")
+    store = Store(pg_schema_url)
+    try:
+        pool = store.engine.pool
+        assert pool.size() == 3 and pool._max_overflow == 2  # type: ignore[attr-defined]
+    finally:
+        store.dispose()

@@ -39,6 +39,7 @@ from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
+from leadroute.settings import get_settings
 
 OPEN = "open"
 
@@ -1038,13 +1039,16 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
     # pool as large keeps requests from queueing for a connection. pool_pre_ping replaces a
     # connection the server closed (a restart) before it is used; connect_timeout makes an
     # unreachable server an error in seconds, not a hang.
+    # LEADROUTE_DB_POOL_SIZE and LEADROUTE_DB_MAX_OVERFLOW size it for a deployment whose
+    # processes together would pass PostgreSQL's max_connections.
     connect_args = {} if "connect_timeout" in url else {"connect_timeout": 10}
+    settings = get_settings()
     return create_engine(
         url,
         echo=echo,
         pool_pre_ping=True,
-        pool_size=20,
-        max_overflow=30,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         connect_args=connect_args,
         **json_options,
     )
