@@ -6,13 +6,16 @@ import gc
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from leadroute.adapters.inbound import sign_v3
+from leadroute.adapters.store.idempotency_store import IN_PROGRESS
 from leadroute.adapters.store.key_store import KeyStore
+from leadroute.adapters.store.service_tables import idempotency
 from leadroute.adapters.store.sql import Store
 from leadroute.api import create_app
 from leadroute.domain.org import Rep, Segment, Territory, build_org
@@ -101,6 +104,28 @@ def test_a_retry_with_the_same_key_returns_the_first_answer(
     other = api.post("/v1/leads", json={**LEAD, "company": "Other"}, headers=headers)
     assert other.status_code == 422
     assert "used with a different request" in other.json()["detail"]
+
+
+def test_a_retry_takes_over_the_key_of_a_server_that_died_before_answering(
+    api: httpx.Client, store: Store
+) -> None:
+    headers = {"Idempotency-Key": "died-1"}
+    first = api.post("/v1/leads", json=LEAD, headers=headers).json()
+    # as if the server had routed the lead and died before it stored the answer
+    with store.write() as conn:
+        conn.execute(
+            update(idempotency).values(
+                status_code=IN_PROGRESS,
+                response={},
+                created_at=datetime.now(UTC) - timedelta(minutes=5),
+            )
+        )
+    retry = api.post("/v1/leads", json=LEAD, headers=headers)
+    assert retry.status_code == 200, retry.text  # not 409 for ever
+    assert retry.json()["decision_id"] == first["decision_id"]
+    assert "received before" in retry.json()["detail"]
+    assert store.lead_counts() == {"routed": 1}
+    assert api.post("/v1/leads", json=LEAD, headers=headers).status_code == 200
 
 
 def test_concurrent_retries_make_one_lead(api: httpx.Client, store: Store) -> None:

@@ -3,20 +3,26 @@ lead or a second assignment.
 
 A key is reserved before the work starts (a row without an answer), so two concurrent requests
 with one key cannot both do the work: the second is told the first is in progress.
+
+A reservation whose process died before it answered or released it (a server killed mid-request)
+would stay "in progress" for ever: once it is older than `stale_after` (longer than any request
+takes), a retry with the same request takes it over, with a compare-and-set so only one retry
+does. The lead id comes from the key, so a lead the dead process stored is found, not doubled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from leadroute.adapters.store.service_tables import idempotency
 from leadroute.adapters.store.sql import Store
 
 IN_PROGRESS = 0
+STALE_AFTER = timedelta(minutes=2)  # a reservation this old without an answer is abandoned
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +33,27 @@ class Replay:
 
 
 class IdempotencyStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, stale_after: timedelta = STALE_AFTER) -> None:
         self.store = store
+        self.stale_after = stale_after
+
+    def _take_over(self, conn: Connection, row: Any, request_hash: str, now: datetime) -> bool:
+        """Take over an abandoned reservation of this same request; True if this call did."""
+        if row.status_code != IN_PROGRESS or row.request_hash != request_hash:
+            return False
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        if now - created < self.stale_after:
+            return False
+        taken = conn.execute(
+            update(idempotency)
+            .where(
+                idempotency.c.key == row.key,
+                idempotency.c.status_code == IN_PROGRESS,
+                idempotency.c.created_at == row.created_at,
+            )
+            .values(created_at=now)
+        )
+        return taken.rowcount == 1
 
     def reserve(self, key: str, request_hash: str) -> Replay | None:
         """None: the key is new and now reserved for this request. Otherwise what the first
@@ -49,7 +74,9 @@ class IdempotencyStore:
             if inserted is not None:
                 return None
             row = conn.execute(select(idempotency).where(idempotency.c.key == key)).first()
-        assert row is not None
+            assert row is not None
+            if self._take_over(conn, row, request_hash, datetime.now(UTC)):
+                return None
         return Replay(row.status_code, dict(row.response), row.request_hash == request_hash)
 
     def complete(
@@ -92,7 +119,10 @@ class IdempotencyStore:
             found: dict[str, Replay | None] = dict.fromkeys(reserved)
             if others:
                 rows = conn.execute(select(idempotency).where(idempotency.c.key.in_(others)))
-                for row in rows:
+                for row in rows.all():
+                    if self._take_over(conn, row, hashes[row.key], now):
+                        found[row.key] = None
+                        continue
                     same = row.request_hash == hashes[row.key]
                     found[row.key] = Replay(row.status_code, dict(row.response), same)
         return found
