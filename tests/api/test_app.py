@@ -81,4 +81,4 @@ def test_errors_have_clear_status_and_reason(api: httpx.Client) -> None:
     assert shape.status_code == 422
     missing = api.get("/v1/leads/nope/brief")
     assert missing.status_code == 404 and "no lead 'nope'" in missing.json()["detail"]
-    assert api.get("/v1/health").json() == {"status": "ok", "leads": 1}
+    assert api.get("/v1/health").json() == {"status": "ok", "database": "ok", "config": 1}

@@ -281,6 +281,12 @@ class Store:
             )
         return (seq, reps, counts)
 
+    def active_config_seq(self) -> int | None:
+        """The active config's sequence number (None: none is active)."""
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(t.configs.c.seq).where(t.configs.c.active))
+        return int(found) if found is not None else None
+
     def previous_config(self, seq: int) -> int | None:
         """The version that was last active before `seq` (for a rollback)."""
         query = (
