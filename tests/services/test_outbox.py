@@ -372,3 +372,88 @@ def test_deliver_all_drains_batch_after_batch_until_nothing_is_due(store: Store)
         report = OutboxService(store, model, None, env=ENV, clock=Clock()).deliver_all(limit=2)
     assert (report.sent, report.retried, report.dead) == (4, 1, 0)  # L003 waits for its retry
     assert len(hook.requests) == 5
+
+
+# -- order and concurrency ------------------------------------------------------------------------
+
+
+def test_one_leads_messages_to_one_receiver_go_out_in_order(store: Store) -> None:
+    """The first message of L000 fails: its next one waits for it (a CRM must not get an older
+    owner after a newer one), while another lead's message is not held back."""
+    failing = {"first": True}
+
+    def respond(request: Request) -> Reply:
+        event = request.json()["event"]
+        if event == "lead.assigned" and failing.pop("first", False):
+            return Reply(503, "busy")
+        return Reply(204)
+
+    clock = Clock()
+    with http_receiver(respond) as hook:
+        model = notifications(hook_url=hook.url("/hook"), max_attempts=5, base=10)
+        model = model.model_copy(
+            update={"send": {"assigned": ["ops_hook"], "reminder": ["ops_hook"]}}
+        )
+        queue = OutboxStore(store)
+        queue.add_now(messages_for("L000", model, event="assigned"), clock())
+        queue.add_now(messages_for("L000", model, event="reminder"), clock())
+        queue.add_now(messages_for("L001", model, event="reminder"), clock())
+        service = OutboxService(store, model, None, env=ENV, clock=clock)
+        first = service.deliver_due()
+        assert (first.sent, first.retried) == (1, 1)  # L001's went, L000's reminder waited
+        assert [r.status for r in queue.list(lead_id="L000")] == ["pending", "pending"]
+        assert queue.list(lead_id="L000")[1].attempts == 0  # never tried: no try counted
+        clock.advance(10)
+        assert service.deliver_due().sent == 1  # the assignment, at its retry
+        assert service.deliver_due().sent == 1  # then the reminder
+        service.close()
+    order = [(r.json()["lead"]["id"], r.json()["event"]) for r in hook.requests]
+    assert order == [
+        ("L000", "lead.assigned"),  # the failed try
+        ("L001", "lead.reminder"),
+        ("L000", "lead.assigned"),
+        ("L000", "lead.reminder"),
+    ]
+
+
+def test_a_dead_message_no_longer_holds_the_next_one_back(store: Store) -> None:
+    with http_receiver(lambda _: Reply(204)) as hook:
+        model = notifications(hook_url=hook.url("/hook"))
+        model = model.model_copy(
+            update={"send": {"assigned": ["ops_hook"], "reminder": ["ops_hook"]}}
+        )
+        queue = OutboxStore(store)
+        queue.add_now(messages_for("L000", model, event="assigned"), NOW)
+        queue.add_now(messages_for("L000", model, event="reminder"), NOW)
+        with store.write() as conn:
+            conn.execute(outbox.update().where(outbox.c.id == 1).values(status="dead"))
+        service = OutboxService(store, model, None, env=ENV, clock=Clock())
+        assert service.deliver_due().sent == 1
+        service.close()
+    assert [r.json()["event"] for r in hook.requests] == ["lead.reminder"]
+
+
+def test_messages_are_sent_several_at_a_time(store: Store) -> None:
+    in_flight = {"now": 0, "most": 0}
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def respond(_: Request) -> Reply:
+        with lock:
+            in_flight["now"] += 1
+            in_flight["most"] = max(in_flight["most"], in_flight["now"])
+            if in_flight["most"] >= 4:
+                release.set()
+        release.wait(5)  # hold each request until four are in flight at once
+        with lock:
+            in_flight["now"] -= 1
+        return Reply(204)
+
+    with http_receiver(respond) as hook:
+        model = notifications(hook_url=hook.url("/hook"))
+        OutboxStore(store).add_now(hook_messages(12, model), NOW)
+        service = OutboxService(store, model, None, env=ENV, clock=Clock(), concurrency=4)
+        report = service.deliver_due()
+        service.close()
+    assert report.sent == 12 and in_flight["most"] == 4
+    assert sorted(deliveries(hook).values()) == [1] * 12

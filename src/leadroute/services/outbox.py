@@ -18,6 +18,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -63,6 +64,7 @@ class DeliveryReport:
 
 
 log = logging.getLogger("leadroute.outbox")
+DEFAULT_CONCURRENCY = 8  # messages in flight at once (one lead's to one receiver stay in order)
 
 
 def _utc_now() -> datetime:
@@ -90,8 +92,10 @@ class OutboxService:
         lease: timedelta = DEFAULT_LEASE,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.outbox = OutboxStore(store)
+        self.concurrency = max(1, concurrency)
         self.sleep = sleep
         self.notifications = notifications
         self.crm = crm
@@ -106,11 +110,25 @@ class OutboxService:
         self.senders = dict(senders)
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
-        """Try every due message (up to `limit`) once."""
+        """Try every due message (up to `limit`) once. Messages of one lead to one receiver
+        are sent one after the other, in the order they were written (a CRM sees the owner
+        change before the status change); the rest are sent `concurrency` at a time."""
         sent = retried = dead = 0
         problems: list[str] = []
-        for row in self.outbox.claim_due(limit, self.clock(), lease=self.lease):
-            outcome, problem = self._deliver(row)
+        rows = self.outbox.claim_due(limit, self.clock(), lease=self.lease)
+        queues: dict[tuple[str | None, str, str], list[OutboxRow]] = {}
+        for row in rows:
+            queues.setdefault((row.lead_id, row.channel, row.target), []).append(row)
+
+        def send_in_order(queue: list[OutboxRow]) -> list[tuple[str, str | None]]:
+            return [self._deliver(row) for row in queue]
+
+        if self.concurrency > 1 and len(queues) > 1:
+            with ThreadPoolExecutor(min(self.concurrency, len(queues))) as pool:
+                results = [r for done in pool.map(send_in_order, queues.values()) for r in done]
+        else:
+            results = [r for queue in queues.values() for r in send_in_order(queue)]
+        for outcome, problem in results:
             if outcome == SENT:
                 sent += 1
             elif outcome == PENDING:

@@ -128,11 +128,30 @@ class OutboxStore:
         self, limit: int, now: datetime, *, lease: timedelta = DEFAULT_LEASE
     ) -> list[OutboxRow]:
         """Take up to `limit` due messages (oldest due first) for `lease`; each comes back with
-        its try counted. Messages of a worker whose lease ran out are due again."""
+        its try counted. Messages of a worker whose lease ran out are due again.
+
+        One lead's messages to one receiver go out in the order they were written: a message
+        waits while an earlier one of the same lead, channel and target is pending or being
+        sent (retried, or claimed by another worker), so a CRM never gets an older owner after
+        a newer one. A dead message no longer holds the later ones back."""
         now = _utc(now)
+        earlier = outbox.alias("earlier")
+        waiting = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.lead_id == outbox.c.lead_id,
+                earlier.c.channel == outbox.c.channel,
+                earlier.c.target == outbox.c.target,
+                earlier.c.id < outbox.c.id,
+                earlier.c.status.in_((PENDING, SENDING)),
+            )
+            .exists()
+        )
         query = (
             select(outbox.c.id)
-            .where(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= now)
+            .where(
+                outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= now, ~waiting
+            )
             .order_by(outbox.c.next_attempt_at, outbox.c.id)
             .limit(limit)
         )
