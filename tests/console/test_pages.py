@@ -255,3 +255,15 @@ def test_backtest_a_draft_from_the_console(site: Console) -> None:
         assert "give a start date" in no_date.text
     with login(site.base_url, "ada") as rep:
         assert rep.get("/console/backtest").status_code == 403
+
+
+def test_a_lead_whose_id_holds_a_slash_has_its_page(site: Console) -> None:
+    answer = site.client.post(
+        "/v1/leads", json={"id": "web/2026/7", "email": "s@slash.com", "country": "US"}
+    )
+    assert answer.status_code == 201, answer.text
+    with login(site.base_url, "admin") as admin:
+        listed = admin.get("/console/leads", params={"q": "slash.com"}).text
+        assert 'href="/console/leads/web/2026/7"' in listed
+        page = admin.get("/console/leads/web/2026/7")
+        assert page.status_code == 200 and "s@slash.com" in page.text

@@ -130,7 +130,7 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
             routes=queries.routes(store),
         )
 
-    @app.get("/leads/{lead_id}")
+    @app.get("/leads/{lead_id:path}")  # ids from files and CRMs may hold a slash
     def lead(request: Request, lead_id: str) -> HTMLResponse:
         session, user = ui.login_required(request)
         org = store.load_org()
