@@ -517,7 +517,9 @@ class RoutingService:
         if not (pipeline.deduping and pipeline.index_loaded):
             return
         after = max(0, pipeline.seen_decision - CATCH_UP_OVERLAP)
-        known, newest = self.store.decided_lead_fields(session.conn, after, DEDUPE_FIELDS)
+        known, newest = self.store.decided_lead_fields(
+            session.conn, after, DEDUPE_FIELDS, known=pipeline.leads
+        )
         pipeline.learn(known)
         pipeline.seen_decision = max(pipeline.seen_decision, newest)
 
