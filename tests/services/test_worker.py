@@ -188,3 +188,23 @@ def test_concurrent_workers_never_fire_a_timer_twice(
         e["kind"] for i in range(60) for e in events(store, f"L{i:05d}") if e["kind"] == "reminded"
     )
     assert kinds == {"reminded": 60}
+
+
+def test_the_outbox_is_delivered_between_batches_of_timers(
+    routing: RoutingService, clock: Clock, store: Store
+) -> None:
+    """A backlog of due timers does not starve the outbox: a batch of messages goes out after
+    each batch of timers."""
+    _route(routing, 5)
+    fired_before: list[int] = []
+
+    def deliver() -> dict[str, int]:
+        fired_before.append(len([t for t in timers_of(store) if t["status"] != "pending"]))
+        return {"sent": 1}
+
+    worker = Worker(store, clock=clock, deliver=deliver)
+    clock.now += timedelta(minutes=16)  # five reminders due
+    report = worker.run_once(limit=2)
+    assert report.reminded == 5
+    assert fired_before == [2, 4, 5]  # after 2 timers, after 4, after the last one
+    assert report.outbox == {"sent": 3}

@@ -236,7 +236,8 @@ class Worker:
     # -- loop ----------------------------------------------------------------------------------
 
     def run_once(self, limit: int = 100) -> WorkReport:
-        """Fire every due timer (in batches of `limit`), then deliver the outbox once."""
+        """Fire every due timer in batches of `limit`, delivering a batch of the outbox after
+        each batch of timers."""
         report = WorkReport()
         version = self.store.routing_version()
         if version != self._version:  # the config or the org changed: route with the new ones
@@ -246,10 +247,12 @@ class Worker:
             claimed = self.claim(limit)
             for timer in claimed:
                 report.add(self.fire(timer))
+            if self.deliver is not None:  # a batch of messages after each batch of timers:
+                delivered = self.deliver()  # a backlog of breaches does not starve the outbox
+                for kind, count in delivered.items():
+                    report.outbox[kind] = report.outbox.get(kind, 0) + count
             if len(claimed) < limit:
                 break
-        if self.deliver is not None:
-            report.outbox = self.deliver()
         return report
 
     def run(
