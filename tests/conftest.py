@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,10 @@ def pg_unavailable() -> str | None:
     return _pg_state["reason"]
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards; fails where
+    LEADROUTE_REQUIRE_PG=1 and PostgreSQL is unreachable, skips with the reason otherwise."""
     reason = pg_unavailable()
     if reason and os.environ.get("LEADROUTE_REQUIRE_PG") == "1":
         pytest.fail(f"LEADROUTE_REQUIRE_PG=1 but {reason}")
@@ -55,6 +57,13 @@ def pg_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -14,8 +14,6 @@ Generation is derandomized, so a run is the same on every machine.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from sqlalchemy import create_engine, text
 
 from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
@@ -37,7 +34,7 @@ from leadroute.api import create_app
 from leadroute.api.security import Authenticator
 from leadroute.domain.org import Account, Rep, Territory, build_org
 from tests.api.server import serve
-from tests.conftest import PG_URL, pg_unavailable
+from tests.conftest import pg_schema
 from tests.services.fixtures import activate
 
 EXAMPLES = 15  # per operation and mode: about 700 requests per database
@@ -119,22 +116,8 @@ def database_url(
         path: Path = tmp_path_factory.mktemp("fuzz") / "leadroute.db"
         yield f"sqlite:///{path}"
         return
-    reason = pg_unavailable()
-    if reason and os.environ.get("LEADROUTE_REQUIRE_PG") == "1":
-        pytest.fail(f"LEADROUTE_REQUIRE_PG=1 but {reason}")
-    if reason:
-        pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
