@@ -72,12 +72,41 @@ def register(app: FastAPI, ui: Ui) -> None:
         return org, rep
 
     def changed(change: Callable[[], RepUpdate]) -> RepUpdate:
-        """Apply a change while no lead is being routed in this process; route with it next."""
+        """Apply a change while no lead is being routed in this process; route with it next.
+        404 for a rep that is not there."""
         try:
             with state.lock:
                 return change()
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from None
         finally:
             state.reset()
+
+    def submitted(
+        request: Request,
+        session: Session,
+        user: ConsoleUser,
+        rep_id: str,
+        change: Callable[[], RepUpdate],
+        *,
+        values: dict[str, str],
+        saved: str,
+    ) -> Response:
+        """Apply a form's change: back to the rep's page saying what was saved, or the page
+        again (422) with each problem at its field and the values as typed."""
+        try:
+            changed(change)
+        except RepChangeError as exc:
+            return rep_page(
+                request,
+                session,
+                user,
+                rep_id,
+                status_code=422,
+                errors=form_errors(exc),
+                values=values,
+            )
+        return ui.redirect(request, back_to(rep_id, saved))
 
     def pools_of(rep_id: str) -> list[Pool]:
         try:
@@ -186,10 +215,7 @@ def register(app: FastAPI, ui: Ui) -> None:
             raise HTTPException(422, "status is active or paused") from None
         if status not in (RepStatus.ACTIVE, RepStatus.PAUSED):
             raise HTTPException(422, "status is active or paused")
-        try:
-            changed(lambda: rep_changes.change_rep(state.routing, rep_id, {"status": status}))
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
+        changed(lambda: rep_changes.change_rep(state.routing, rep_id, {"status": status}))
         if fields.get("back") == "rep":
             return ui.redirect(request, back_to(rep_id, "status"))
         return ui.redirect(request, "/reps")
@@ -202,22 +228,15 @@ def register(app: FastAPI, ui: Ui) -> None:
         _, user = ui.login_required(request, roles=ADMINS, what="changing a rep")
         session = ui.checked(request, fields)
         changes = settings_changes(fields)
-        try:
-            changed(lambda: rep_changes.change_rep(state.routing, rep_id, changes))
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except RepChangeError as exc:
-            values = {k: v for k, v in fields.items() if k in LABELS}
-            return rep_page(
-                request,
-                session,
-                user,
-                rep_id,
-                status_code=422,
-                errors=form_errors(exc),
-                values=values,
-            )
-        return ui.redirect(request, back_to(rep_id, "settings"))
+        return submitted(
+            request,
+            session,
+            user,
+            rep_id,
+            lambda: rep_changes.change_rep(state.routing, rep_id, changes),
+            values={k: v for k, v in fields.items() if k in LABELS},
+            saved="settings",
+        )
 
     @app.post("/reps/{rep_id}/out-of-office")
     def add_out_of_office(
@@ -228,26 +247,17 @@ def register(app: FastAPI, ui: Ui) -> None:
         session = ui.checked(request, fields)
         start, end = fields.get("ooo_start", "").strip(), fields.get("ooo_end", "").strip()
         reason = fields.get("ooo_reason", "")
-        try:
-            changed(
-                lambda: rep_changes.add_absence(
-                    state.routing, rep_id, start=start, end=end, reason=reason
-                )
-            )
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except RepChangeError as exc:
-            values = {"ooo_start": start, "ooo_end": end, "ooo_reason": reason}
-            return rep_page(
-                request,
-                session,
-                user,
-                rep_id,
-                status_code=422,
-                errors=form_errors(exc),
-                values=values,
-            )
-        return ui.redirect(request, back_to(rep_id, "ooo"))
+        return submitted(
+            request,
+            session,
+            user,
+            rep_id,
+            lambda: rep_changes.add_absence(
+                state.routing, rep_id, start=start, end=end, reason=reason
+            ),
+            values={"ooo_start": start, "ooo_end": end, "ooo_reason": reason},
+            saved="ooo",
+        )
 
     @app.post("/reps/{rep_id}/out-of-office/remove")
     def remove_out_of_office(
@@ -256,10 +266,7 @@ def register(app: FastAPI, ui: Ui) -> None:
         ui.login_required(request, roles=ADMINS, what="changing a rep")
         ui.checked(request, fields)
         start, end = moment(fields.get("start", ""), "start"), moment(fields.get("end", ""), "end")
-        try:
-            changed(lambda: rep_changes.remove_absence(state.routing, rep_id, start=start, end=end))
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
+        changed(lambda: rep_changes.remove_absence(state.routing, rep_id, start=start, end=end))
         return ui.redirect(request, back_to(rep_id, "removed"))
 
     @app.get("/reps/{rep_id}/deactivate")
@@ -301,10 +308,7 @@ def register(app: FastAPI, ui: Ui) -> None:
                 raise HTTPException(409, f"{rep.name} ({rep.id}) is inactive already")
             return rep_changes.deactivate(state.routing, rep_id)
 
-        try:
-            update = changed(deactivate)
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
+        update = changed(deactivate)
         diffs = None
         if previewed is not None:
             diffs = rep_changes.differences(previewed, update.handed_on)
