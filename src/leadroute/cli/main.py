@@ -503,6 +503,9 @@ def demo(
     console.print(f"  leadroute check {config_path} --org {files.org} --leads {files.leads}")
     console.print(f"  leadroute rep deactivate REP_ID{db_flag}   hand a rep's open leads on")
     console.print("  leadroute schema                     JSON Schema for config files")
+    console.print(f"  leadroute report flow{db_flag}         how many leads each node took")
+    console.print(f"  leadroute user add admin --role admin{db_flag}")
+    console.print(f"  leadroute serve{db_flag}   then the console: http://127.0.0.1:8000/console/")
 
 
 def _first_lead(db_url: str) -> str:
