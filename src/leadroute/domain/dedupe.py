@@ -370,8 +370,9 @@ Members = int | tuple[int, ...]
 class LeadIndex:
     """Existing leads, indexed to find the duplicates of an incoming lead quickly.
 
-    In memory, about 1.3 KB a lead (traced over 22,000 demo leads); not safe for concurrent writers. `add` indexes a lead,
-    or re-indexes one already there (after a merge, say); `remove` forgets one. Each add takes
+    In memory, about 1.3 KB a lead (traced over 22,000 demo leads); not safe for concurrent
+    writers. `add` indexes a lead, or re-indexes one already there (after a merge, say);
+    `remove` forgets one. Each add takes
     a new slot, so a removed or re-indexed lead leaves an 8-byte hole. `threshold`: the least
     score of a fuzzy match; `max_block`: the most leads a blocking key may gather before it is
     dropped. See the module docstring for the rules.
