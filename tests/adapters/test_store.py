@@ -150,3 +150,26 @@ def test_the_postgresql_pool_is_sized_from_the_environment(
         assert pool.size() == 3 and pool._max_overflow == 2  # type: ignore[attr-defined]
     finally:
         store.dispose()
+
+
+def test_processes_starting_together_on_an_empty_database_all_migrate(pg_schema_url: str) -> None:
+    """Each migration takes an advisory lock: the first creates the tables, the others wait
+    and find them there."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from leadroute.adapters.store.sql import Store; "
+        "s = Store(sys.argv[1]); s.migrate(); s.dispose()"
+    )
+    started = [
+        subprocess.Popen([sys.executable, "-c", script, pg_schema_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=120)[1].decode() for process in started]
+    assert [p.returncode for p in started] == [0, 0, 0, 0], errors
+    store = Store(pg_schema_url)
+    try:
+        assert store.configs() == [] and store.lead_counts() == {}
+    finally:
+        store.dispose()
