@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from leadroute.domain.backtest import NO_ROUTE
 from leadroute.domain.brief import score_lines
 from leadroute.domain.org import Org
 from leadroute.services.routing import BatchSummary
@@ -27,9 +28,18 @@ def summary(console: Console, result: BatchSummary, org: Org | None = None) -> N
     if result.already_decided:
         console.print(
             f"{result.already_decided} leads were already in the store and kept "
-            "their earlier decision (counted above by that decision)."
+            "their earlier decision (every table counts them by that decision)."
         )
-    _counter_table(console, "Leads by route", "route", result.routes)
+    _counter_table(
+        console,
+        "Leads by route",
+        "route",
+        result.routes,
+        caption=f"{NO_ROUTE}: decided before any route (a duplicate given to its owner, "
+        "a lead missing what the config requires)"
+        if NO_ROUTE in result.routes
+        else None,
+    )
     reps = Table(title="Leads by rep")
     reps.add_column("rep")
     reps.add_column("name")
@@ -66,8 +76,10 @@ def summary(console: Console, result: BatchSummary, org: Org | None = None) -> N
     )
 
 
-def _counter_table(console: Console, title: str, column: str, counts: Counter[str]) -> None:
-    table = Table(title=title)
+def _counter_table(
+    console: Console, title: str, column: str, counts: Counter[str], caption: str | None = None
+) -> None:
+    table = Table(title=title, caption=caption)
     table.add_column(column)
     table.add_column("leads", justify="right")
     for key, count in counts.most_common():

@@ -17,6 +17,7 @@ from leadroute.adapters.store.activity_store import ActivityStore
 from leadroute.adapters.store.enrichment_store import EnrichmentStore
 from leadroute.adapters.store.model_store import ModelStore
 from leadroute.adapters.store.sql import RoutingSession, Store
+from leadroute.domain.backtest import NO_ROUTE
 from leadroute.domain.brief import Brief, build_brief
 from leadroute.domain.config import RoutingConfig
 from leadroute.domain.decision import Decision, Outcome
@@ -46,9 +47,14 @@ def utc_now() -> datetime:
 class BatchSummary:
     """What happened to every lead of a batch.
 
-    For a file, `input_rows` counts the records read and `outcomes` is re-read from the store at
-    the end (whoever routed each lead), so `adds_up` checks that every input record ended as
-    routed, held, unrouted or rejected. `routes`, `reps` and `queues` count this run's decisions.
+    For a file, `input_rows` counts the records read, and `outcomes`, `routes`, `reps`, `queues`
+    and the held and unrouted reasons are re-read from the store at the end (the current
+    decision of every lead of the file, whichever run made it), so a run that resumes an
+    interrupted one describes the whole file and every table adds up to the same leads;
+    `adds_up` checks that every input record ended as routed, held, unrouted or rejected.
+    Otherwise (`route_pending`) they count this run's decisions. A decision no route of the flow
+    made (a duplicate given to its owner, a lead held as not viable) counts under the route
+    NO_ROUTE, so the routes add up to the leads decided.
     """
 
     batch_id: str | None = None
@@ -67,8 +73,7 @@ class BatchSummary:
     def add(self, decision: Decision) -> None:
         self.total += 1
         self.outcomes[decision.outcome.value] += 1
-        if decision.node:
-            self.routes[decision.node] += 1
+        self.routes[decision.node or NO_ROUTE] += 1
         if decision.rep_id:
             self.reps[decision.rep_id] += 1
         if decision.queue:
@@ -77,6 +82,25 @@ class BatchSummary:
             self.held_reasons[decision.reason] += 1
         elif decision.outcome is Outcome.UNROUTED:
             self.unrouted_reasons[decision.reason] += 1
+
+    def recount(
+        self, counts: Mapping[tuple[str, str | None, str | None, str | None, str | None], int]
+    ) -> None:
+        """Replace the per-route, per-rep, per-queue and per-reason counts with `counts` of
+        current decisions by (outcome, node, rep, queue, reason) (see
+        `Store.current_decision_counts`)."""
+        self.routes, self.reps, self.queues = Counter(), Counter(), Counter()
+        self.held_reasons, self.unrouted_reasons = Counter(), Counter()
+        for (outcome, node, rep, queue, reason), n in counts.items():
+            self.routes[node or NO_ROUTE] += n
+            if rep:
+                self.reps[rep] += n
+            if queue:
+                self.queues[queue] += n
+            if outcome == Outcome.HELD.value:
+                self.held_reasons[reason or ""] += n
+            elif outcome == Outcome.UNROUTED.value:
+                self.unrouted_reasons[reason or ""] += n
 
     @property
     def accounted(self) -> bool:
@@ -257,6 +281,7 @@ class RoutingService:
         self.route_pending(batch_id=batch_id, output=output, progress=progress, summary=summary)
         summary.already_decided = len(already) - waiting
         summary.outcomes = self.store.statuses(every)
+        summary.recount(self.store.current_decision_counts(every))
         summary.total = sum(summary.outcomes.values())
         summary.seconds = time.perf_counter() - started
         return summary

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     bindparam,
+    case,
     create_engine,
     event,
     func,
@@ -554,6 +555,26 @@ class Store:
                 )
                 found.update({lead: int(i) for lead, i in conn.execute(query)})
         return found
+
+    def current_decision_counts(
+        self, lead_ids: Sequence[str]
+    ) -> Counter[tuple[str, str | None, str | None, str | None, str | None]]:
+        """The current decisions of these leads, counted by (outcome, node, rep, queue, reason);
+        the reason is kept for held and unrouted decisions only (None for the others)."""
+        d = t.decisions.c
+        kept = (Outcome.HELD.value, Outcome.UNROUTED.value)
+        reason = case((d.outcome.in_(kept), d.reason), else_=None)
+        counts: Counter[tuple[str, str | None, str | None, str | None, str | None]] = Counter()
+        with self.engine.connect() as conn:
+            for start in range(0, len(lead_ids), 500):
+                query = (
+                    select(d.outcome, d.node, d.rep_id, d.queue, reason, func.count())
+                    .where(d.lead_id.in_(list(lead_ids[start : start + 500])), d.is_current)
+                    .group_by(d.outcome, d.node, d.rep_id, d.queue, reason)
+                )
+                for outcome, node, rep, queue, why, n in conn.execute(query):
+                    counts[(outcome, node, rep, queue, why)] += int(n)
+        return counts
 
     def current_decisions(self, lead_ids: Sequence[str]) -> list[StoredDecision]:
         """The current decision of each of these leads (those that have one)."""
