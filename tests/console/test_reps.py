@@ -16,7 +16,7 @@ from markupsafe import escape
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.org import Caps, RepStatus
 from tests.console.helpers import SCRIPT, Console, console, csrf, login
-from tests.services.test_reps import snapshot
+from tests.services.test_reps import ACCESS_TABLES, snapshot
 
 
 @pytest.fixture
@@ -243,9 +243,9 @@ def test_the_preview_writes_nothing_and_matches_the_hand_off(site: Console, stor
     leaving = own(site, "r1")
     assert leaving
     with login(site.base_url, "admin") as admin:
-        before = snapshot(store)
+        before = snapshot(store, skip=ACCESS_TABLES)
         preview = admin.get("/console/reps/r1/deactivate")
-        assert snapshot(store) == before
+        assert snapshot(store, skip=ACCESS_TABLES) == before
         assert preview.status_code == 200
         assert "The actual result can differ" in preview.text
         expected = hand_offs(preview.text)
@@ -318,7 +318,7 @@ def change_requests(token: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def test_managers_and_reps_may_not_change_reps(site: Console, store: Store) -> None:
-    before = snapshot(store)
+    before = snapshot(store, skip=ACCESS_TABLES)
     for username in ("mia", "ada"):
         with login(site.base_url, username) as user:
             token = csrf(user.get("/console/reps/r1").text)
@@ -327,11 +327,11 @@ def test_managers_and_reps_may_not_change_reps(site: Console, store: Store) -> N
                 assert answer.status_code == 403, (username, path)
                 assert "is for admins" in answer.text
             assert user.get("/console/reps/r1/deactivate").status_code == 403
-    assert snapshot(store) == before
+    assert snapshot(store, skip=ACCESS_TABLES) == before
 
 
 def test_changes_without_the_csrf_token_are_refused(site: Console, store: Store) -> None:
-    before = snapshot(store)
+    before = snapshot(store, skip=ACCESS_TABLES)
     with login(site.base_url, "admin") as admin:
         admin.get("/console/reps/r1")
         for path, data in change_requests("x" * 64):
@@ -341,7 +341,7 @@ def test_changes_without_the_csrf_token_are_refused(site: Console, store: Store)
     with httpx.Client(base_url=site.base_url) as stranger:  # no session at all
         for path, data in change_requests(""):
             assert stranger.post(path, data=data).status_code in (303, 403), path
-    assert snapshot(store) == before
+    assert snapshot(store, skip=ACCESS_TABLES) == before
 
 
 def test_rep_names_and_reasons_are_escaped_on_every_page(site: Console) -> None:

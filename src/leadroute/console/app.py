@@ -13,18 +13,19 @@ carries a CSRF token.
 from __future__ import annotations
 
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from leadroute.adapters.store.console_store import ConsoleUserStore
-from leadroute.console import analytics, queries, reps, routing
+from leadroute.console import access, analytics, queries, reps, routing
 from leadroute.console.sessions import Sessions
 from leadroute.console.ui import LoginNeeded, Ui, form, templates
+from leadroute.services.console_auth import ConsoleAuth
 from leadroute.services.lifecycle import events
+from leadroute.settings import get_settings
 
 if TYPE_CHECKING:  # the API imports the console
     from leadroute.api.state import ApiState
@@ -32,9 +33,21 @@ if TYPE_CHECKING:  # the API imports the console
 STATUSES = ("new", "routed", "held", "unrouted", "rejected", "converted", "disqualified")
 
 
-def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
-    """The console over the API's state; mount it at /console."""
-    ui = Ui(state, ConsoleUserStore(state.store), Sessions(secret), templates())
+def console_app(
+    state: ApiState, *, secret: str | None = None, auth: ConsoleAuth | None = None
+) -> FastAPI:
+    """The console over the API's state; mount it at /console. `auth` (default: built from the
+    settings) holds the sessions, the login throttle and the audit trail."""
+    settings = get_settings()
+    if auth is None:
+        auth = ConsoleAuth(
+            state.store,
+            idle=timedelta(minutes=settings.console_idle_minutes),
+            lifetime=timedelta(hours=settings.console_session_hours),
+        )
+    if secret is None and settings.console_secret is not None:
+        secret = settings.console_secret.get_secret_value()
+    ui = Ui(state, auth.users, Sessions(auth, secret), templates(), settings.public_url)
     store = state.store
     css = resources.files("leadroute.console").joinpath("static/console.css").read_text()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -65,30 +78,43 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
     @app.post("/login")
     def login(request: Request, fields: dict[str, str] = Depends(form)) -> Response:
         session = ui.checked(request, fields)
-        user = ui.users.verify(fields.get("username", ""), fields.get("password", ""))
         target = fields.get("next", "")
-        if user is None:
-            return ui.page(
+        tried = auth.login(
+            fields.get("username", ""),
+            fields.get("password", ""),
+            address=ui.address(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+        if tried.user is None or tried.token is None or tried.session is None:
+            refused = tried.refused
+            again = ui.page(
                 request,
                 "login.html",
                 session,
                 None,
-                status_code=401,
+                status_code=401 if refused is None else 429,
                 next=target,
-                error="Wrong username or password.",
+                error="Wrong username or password." if refused is None else refused.message,
             )
+            if refused is not None:
+                again.headers["Retry-After"] = str(refused.retry_after)
+            return again
         base = ui.base(request)
         if not target.startswith(base + "/") or target.startswith("//"):
             target = base + "/"
         response = RedirectResponse(target, status_code=303)
-        ui.set_cookie(response, request, ui.sessions.new(user.username))  # a new nonce at login
+        if session.id is not None:  # logging in again ends the session before
+            auth.sessions.end(session.id)
+        ui.set_cookie(response, request, ui.sessions.of(tried.session, tried.token))
         return response
 
     @app.post("/logout")
     def logout(request: Request, fields: dict[str, str] = Depends(form)) -> Response:
-        ui.checked(request, fields)
+        session = ui.checked(request, fields)
+        if session.id is not None:
+            auth.logout(session.id, username=session.username, address=ui.address(request))
         response = ui.redirect(request, "/login")
-        ui.set_cookie(response, request, ui.sessions.new())
+        ui.forget_cookie(response, request)
         return response
 
     # -- pages -----------------------------------------------------------------------------
@@ -159,4 +185,5 @@ def console_app(state: ApiState, *, secret: str | None = None) -> FastAPI:
     reps.register(app, ui)
     routing.register(app, ui)
     analytics.register(app, ui)
+    access.register(app, ui, auth)
     return app

@@ -1,64 +1,75 @@
-"""Console sessions: a signed cookie (HMAC-SHA256) holding the username, a nonce and an expiry.
+"""Console sessions as the browser sees them: one cookie.
 
-The secret comes from LEADROUTE_CONSOLE_SECRET; unset, each process makes one (sessions then
-end when the process does). The CSRF token of a form is an HMAC of the session's nonce, so a
-page of another site cannot know it; the nonce changes at login.
+A logged-in browser's cookie holds a random token naming a session row in the store
+(`services.console_auth`); logging out, a password change, a user's removal or an admin's "sign
+out everywhere" delete the row, and the cookie opens nothing any more, on every server. The
+forms of a logged-in page carry the session's own CSRF token, kept in that row.
+
+Before login, the cookie holds a signed random nonce (HMAC-SHA256), which only guards the login
+form against cross-site posts; its key is LEADROUTE_CONSOLE_SECRET or, unset, one per process
+(then a login form must be posted to the server that showed it).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import os
 import secrets
-import time
 from dataclasses import dataclass
 
+from leadroute.adapters.store.session_store import StoredSession
+from leadroute.services.console_auth import ConsoleAuth
+
 COOKIE = "leadroute_console"
-LIFETIME = 12 * 3600
+_ANONYMOUS = "a."
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    nonce: str
+    nonce: str  # before login: the signed nonce; after: the stored session's CSRF token
     username: str | None = None
-    expires: float = 0.0
+    id: str | None = None  # the stored session's id (None before login)
+    token: str | None = None  # the cookie value of a session started by this request
 
 
 class Sessions:
-    def __init__(self, secret: str | None = None) -> None:
-        key = secret or os.environ.get("LEADROUTE_CONSOLE_SECRET") or secrets.token_hex(32)
-        self._key = key.encode()
+    def __init__(self, auth: ConsoleAuth, secret: str | None = None) -> None:
+        self.auth = auth
+        self._key = (secret or secrets.token_hex(32)).encode()
 
     def _sign(self, data: bytes) -> str:
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()
 
-    def new(self, username: str | None = None) -> Session:
-        return Session(secrets.token_urlsafe(16), username, time.time() + LIFETIME)
+    def anonymous(self) -> Session:
+        return Session(secrets.token_urlsafe(16))
+
+    def of(self, stored: StoredSession, token: str | None = None) -> Session:
+        return Session(stored.csrf, stored.username, stored.id, token)
 
     def dump(self, session: Session) -> str:
-        body = json.dumps([session.nonce, session.username, session.expires]).encode()
-        encoded = base64.urlsafe_b64encode(body).decode()
-        return f"{encoded}.{self._sign(encoded.encode())}"
+        if session.id is not None:
+            if session.token is None:
+                raise ValueError("a stored session's cookie is set only when it starts")
+            return session.token
+        return f"{_ANONYMOUS}{session.nonce}.{self._sign(session.nonce.encode())}"
 
     def load(self, cookie: str | None) -> Session | None:
-        """The session in a cookie, or None if it is missing, forged or expired."""
-        if not cookie or "." not in cookie:
+        """The session a cookie names, or None if it is missing, forged, ended or expired."""
+        if not cookie:
             return None
-        encoded, signature = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign(encoded.encode())):
+        if cookie.startswith(_ANONYMOUS):
+            nonce, _, signature = cookie[len(_ANONYMOUS) :].rpartition(".")
+            if nonce and hmac.compare_digest(signature, self._sign(nonce.encode())):
+                return Session(nonce)
             return None
-        try:
-            nonce, username, expires = json.loads(base64.urlsafe_b64decode(encoded))
-        except (ValueError, TypeError):
+        if len(cookie) > 100:
             return None
-        if not isinstance(nonce, str) or float(expires) < time.time():
-            return None
-        return Session(nonce, username if isinstance(username, str) else None, float(expires))
+        stored = self.auth.session(cookie)
+        return None if stored is None else self.of(stored)
 
     def csrf(self, session: Session) -> str:
+        if session.id is not None:
+            return session.nonce
         return self._sign(f"csrf:{session.nonce}".encode())
 
     def csrf_ok(self, session: Session, token: str) -> bool:

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from leadroute.adapters.store.console_store import ConsoleUser, ConsoleUserStore
 from leadroute.console import queries
-from leadroute.console.sessions import COOKIE, LIFETIME, Session, Sessions
+from leadroute.console.sessions import COOKIE, Session, Sessions
 
 if TYPE_CHECKING:  # the API imports the console
     from leadroute.adapters.store.sql import Store
@@ -83,12 +83,16 @@ def day(text: str, name: str = "since") -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+ANONYMOUS_LIFETIME = 3600  # seconds a login form's cookie lasts
+
+
 @dataclass
 class Ui:
     state: ApiState
     users: ConsoleUserStore
     sessions: Sessions
     env: Environment
+    public_url: str | None = None
 
     @property
     def store(self) -> Store:
@@ -100,16 +104,34 @@ class Ui:
     def redirect(self, request: Request, path: str) -> RedirectResponse:
         return RedirectResponse(f"{self.base(request)}{path}", status_code=303)
 
+    def secure(self, request: Request) -> bool:
+        """Cookies are Secure when the console is reached over https (or its public URL is)."""
+        public = (self.public_url or "").lower()
+        return request.url.scheme == "https" or public.startswith("https://")
+
     def set_cookie(self, response: Response, request: Request, session: Session) -> None:
+        lifetime = self.sessions.auth.lifetime.total_seconds()
         response.set_cookie(
             COOKIE,
             self.sessions.dump(session),
-            max_age=LIFETIME,
+            max_age=int(lifetime) if session.id is not None else ANONYMOUS_LIFETIME,
             path=self.base(request) or "/",
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self.secure(request),
         )
+
+    def forget_cookie(self, response: Response, request: Request) -> None:
+        response.delete_cookie(
+            COOKIE,
+            path=self.base(request) or "/",
+            httponly=True,
+            samesite="lax",
+            secure=self.secure(request),
+        )
+
+    def address(self, request: Request) -> str:
+        return request.client.host if request.client else "unknown"
 
     def page(
         self,
@@ -124,19 +146,30 @@ class Ui:
             base=self.base(request), user=user, csrf=self.sessions.csrf(session), **context
         )
         response = HTMLResponse(html, status_code=status_code, headers=HEADERS)
-        cookie = request.cookies.get(COOKIE)
-        if cookie is None or self.sessions.load(cookie) is None:
+        if getattr(request.state, "console_session_new", False) or session.token is not None:
             self.set_cookie(response, request, session)
         return response
 
+    def loaded(self, request: Request) -> Session | None:
+        """The session the request's cookie names (read from the store once per request)."""
+        if not hasattr(request.state, "console_session"):
+            request.state.console_session = self.sessions.load(request.cookies.get(COOKIE))
+        found: Session | None = request.state.console_session
+        return found
+
     def session_of(self, request: Request) -> Session:
-        return self.sessions.load(request.cookies.get(COOKIE)) or self.sessions.new()
+        """The request's session, or a new anonymous one (kept for the rest of the request)."""
+        found = self.loaded(request)
+        if found is None:
+            found = request.state.console_session = self.sessions.anonymous()
+            request.state.console_session_new = True
+        return found
 
     def login_required(
         self, request: Request, *, roles: tuple[str, ...] = (), what: str = "this page"
     ) -> tuple[Session, ConsoleUser]:
         """The session and user; LoginNeeded without one; 403 when the role is not in `roles`."""
-        session = self.sessions.load(request.cookies.get(COOKIE))
+        session = self.loaded(request)
         user = self.users.get(session.username) if session and session.username else None
         if session is None or user is None:
             raise LoginNeeded()
@@ -146,7 +179,7 @@ class Ui:
 
     def checked(self, request: Request, fields: dict[str, str]) -> Session:
         """The session of a POSTed form whose CSRF token is right; 403 otherwise."""
-        session = self.sessions.load(request.cookies.get(COOKIE))
+        session = self.loaded(request)
         if session is None or not self.sessions.csrf_ok(session, fields.get("csrf", "")):
             raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page")
         return session

@@ -8,9 +8,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from leadroute.adapters.store.console_tables import console_users
 from leadroute.adapters.store.sql import Store, aware
@@ -40,6 +41,13 @@ def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+@cache
+def _decoy() -> str:
+    """A hash to check the passwords of unknown users against, made once, so that a login as
+    nobody costs one hash, like a login as somebody."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def check_password(password: str, stored: str) -> bool:
@@ -95,10 +103,29 @@ class ConsoleUserStore:
     def verify(self, username: str, password: str) -> ConsoleUser | None:
         """The user if the password is theirs, else None."""
         row = self._row(username)
-        if row is None:
-            check_password(password, hash_password("timing"))  # same work for unknown names
-            return None
-        return _user(row) if check_password(password, row["password_hash"]) else None
+        stored = _decoy() if row is None else row["password_hash"]
+        matches = check_password(password, stored)  # one hash either way
+        return _user(row) if row is not None and matches else None
+
+    def set_password(self, username: str, password: str) -> None:
+        """Replace the user's password (LookupError for an unknown user)."""
+        if len(password) < 8:
+            raise ValueError("a password has at least 8 characters")
+        with self.store.write() as conn:
+            changed = conn.execute(
+                update(console_users)
+                .where(console_users.c.username == username)
+                .values(password_hash=hash_password(password))
+            )
+        if not changed.rowcount:
+            raise LookupError(f"no user '{username}'")
+
+    def remove(self, username: str) -> None:
+        """Delete the user (LookupError for an unknown one)."""
+        with self.store.write() as conn:
+            gone = conn.execute(delete(console_users).where(console_users.c.username == username))
+        if not gone.rowcount:
+            raise LookupError(f"no user '{username}'")
 
     def _row(self, username: str) -> Any:
         query = select(console_users).where(console_users.c.username == username)
