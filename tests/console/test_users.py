@@ -58,3 +58,63 @@ def test_the_cli_adds_and_lists_users(tmp_path: Path) -> None:
     listed = runner.invoke(user_app, ["list", "--db", db_url])
     assert listed.exit_code == 0 and "ada" in listed.output and "r1" in listed.output
     store.dispose()
+
+
+def test_the_cli_changes_passwords_signs_out_unlocks_removes_and_shows_the_audit(
+    tmp_path: Path,
+) -> None:
+    from leadroute.services.console_auth import ACCOUNT, ConsoleAuth
+
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(db_url)
+    store.migrate()
+    store.save_org(build_org(reps=[Rep(id="r1", name="Ada")]))
+    auth = ConsoleAuth(store)
+    runner = CliRunner()
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        done = runner.invoke(user_app, [*args, "--db", db_url], input=stdin)
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    run("add", "ada", "--role", "rep", "--rep", "r1", "--password-stdin", stdin="first password\n")
+    token = auth.login("ada", "first password", address="a").token
+    assert token is not None and auth.session(token) is not None
+    assert "1 session(s) ended" in run("passwd", "ada", "--password-stdin", stdin="second one\n")
+    assert auth.session(token) is None
+    assert auth.users.verify("ada", "second one") is not None
+
+    token = auth.login("ada", "second one", address="a").token
+    assert token is not None
+    assert "signed out everywhere: 1 session(s) ended" in run("signout", "ada")
+    assert auth.session(token) is None
+
+    now = auth.clock()
+    for _ in range(ACCOUNT.lock_after):  # failed logins, counted as a server counts them
+        auth.throttle.fail(
+            "user:ada", now=now, forget_before=now - ACCOUNT.forget_after, plan=ACCOUNT.plan
+        )
+    assert auth.login("ada", "second one", address="a").refused is not None
+    assert "unlocked" in run("unlock", "ada")
+    assert auth.login("ada", "second one", address="a").user is not None
+
+    assert "removed 'ada'" in run("remove", "ada")
+    assert auth.users.get("ada") is None
+    missing = runner.invoke(user_app, ["remove", "ada", "--db", db_url])
+    assert missing.exit_code == 1 and "no user 'ada'" in missing.output
+
+    lines = run("audit", "--json").splitlines()
+    actions = [line.split('"action": "')[1].split('"')[0] for line in lines]
+    assert actions[::-1] == [
+        "user_added",
+        "login",
+        "password_changed",
+        "login",
+        "signed_out_everywhere",
+        "login_refused",
+        "unlocked",
+        "login",
+        "user_removed",
+    ]
+    assert "user_removed" in run("audit", "--action", "user_removed")
+    store.dispose()

@@ -94,7 +94,7 @@ def user_passwd(name: Name, password_stdin: PasswordStdin = False, db: DbOption 
     try:
         ended = ConsoleAuth(open_store(db)).change_password(name, password, by=_actor())
     except (LookupError, ValueError) as exc:
-        raise fail(str(exc).strip("'\"")) from None
+        raise fail(str(exc.args[0])) from None
     console.print(f"password of '{name}' changed; {ended} session(s) ended", highlight=False)
 
 
@@ -104,7 +104,7 @@ def user_signout(name: Name, db: DbOption = None) -> None:
     try:
         ended = ConsoleAuth(open_store(db)).sign_out_everywhere(name, by=_actor())
     except LookupError as exc:
-        raise fail(str(exc).strip("'\"")) from None
+        raise fail(str(exc.args[0])) from None
     console.print(f"'{name}' signed out everywhere: {ended} session(s) ended", highlight=False)
 
 
@@ -122,7 +122,7 @@ def user_remove(name: Name, db: DbOption = None) -> None:
     try:
         ended = ConsoleAuth(open_store(db)).remove_user(name, by=_actor())
     except LookupError as exc:
-        raise fail(str(exc).strip("'\"")) from None
+        raise fail(str(exc.args[0])) from None
     console.print(f"removed '{name}'; {ended} session(s) ended", highlight=False)
 
 
