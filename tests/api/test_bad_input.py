@@ -4,7 +4,6 @@ refused request is stored; a bulk whose leads are partly bad answers each lead."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from leadroute.adapters.store.sql import Store
 from leadroute.api import create_app
 from leadroute.domain.org import Rep, Territory, build_org
 from tests.adapters.test_inbound import LEAD_ONE, ORG_18, outbound
+from tests.api.problem import problem
 from tests.api.server import serve
 from tests.services.fixtures import activate
 
@@ -57,14 +57,8 @@ def stored(store: Store) -> int:
 
 
 def refused(answer: httpx.Response, status: int, *words: str) -> str:
-    """Assert the answer is `status` with a reason holding `words`; return the reason."""
-    assert answer.status_code == status, (answer.status_code, answer.text)
-    detail = answer.json()["detail"]
-    reason = detail if isinstance(detail, str) else json.dumps(detail)
-    assert reason, answer.text
-    for word in words:
-        assert word in reason, (word, reason)
-    return reason
+    """Assert the answer is a `status` Problem whose `detail` holds `words`; return it."""
+    return str(problem(answer, status, *words)["detail"])
 
 
 def chunks(*parts: bytes) -> Iterator[bytes]:
@@ -102,22 +96,32 @@ def test_a_bulk_over_a_thousand_leads_is_refused_whole(api: httpx.Client, store:
 # --- malformed JSON and the wrong content type ------------------------------------------------
 
 
-MALFORMED: list[tuple[bytes, int, list[str]]] = [
-    (b'{"email": "a@b.com",', 422, ["json_invalid", "Expecting property name"]),
-    (b'{"email": "a@b.com" "company": "X"}', 422, ["json_invalid", "delimiter"]),
-    (b"{'email': 'a@b.com'}", 422, ["json_invalid"]),
-    (b"", 422, ["missing"]),
-    (b'["a@b.com"]', 422, ["valid dictionary"]),
-    (b'"a@b.com"', 422, ["valid dictionary"]),
-    (b"[" * 5000 + b"]" * 5000, 400, ["not valid JSON", "nested too deeply"]),
-    (b'{"employees": 1' + b"0" * 5000 + b"}", 400, ["more than 4,300 digits"]),
+# body, status, words of the detail, the validation error's type (422)
+MALFORMED: list[tuple[bytes, int, list[str], str | None]] = [
+    (
+        b'{"email": "a@b.com",',
+        422,
+        ["not valid JSON", "Expecting property name", "at position 20"],
+        "json_invalid",
+    ),
+    (b'{"email": "a@b.com" "company": "X"}', 422, ["not valid JSON", "delimiter"], "json_invalid"),
+    (b"{'email': 'a@b.com'}", 422, ["not valid JSON"], "json_invalid"),
+    (b"", 422, ["body: Field required"], "missing"),
+    (b'["a@b.com"]', 422, ["body: Input should be a valid dictionary"], "dict_type"),
+    (b'"a@b.com"', 422, ["valid dictionary"], "dict_type"),
+    (b"[" * 5000 + b"]" * 5000, 400, ["not valid JSON", "nested too deeply"], None),
+    (b'{"employees": 1' + b"0" * 5000 + b"}", 400, ["more than 4,300 digits"], None),
 ]
 
 
 def test_malformed_json_says_what_is_wrong(api: httpx.Client, store: Store) -> None:
-    for body, status, words in MALFORMED:
+    for body, status, words, kind in MALFORMED:
         for path in ("/v1/leads", "/v1/leads/bulk"):
-            refused(api.post(path, content=body, headers=JSON), status, *words)
+            answer = problem(api.post(path, content=body, headers=JSON), status, *words)
+            if kind is not None:
+                assert [e["type"] for e in answer["errors"]] == [kind], answer
+            else:
+                assert "errors" not in answer, answer
     assert stored(store) == 0
 
 

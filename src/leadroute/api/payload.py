@@ -17,6 +17,11 @@ escape can spell one; UTF-8 cannot). Such a request is refused whole: nothing of
 `install(app)` adds the middleware and answers for requests FastAPI cannot read: 415 for a body
 that is not JSON where JSON is expected, the JSON parser's own reason instead of "There was an
 error parsing the body", and validation errors that quote the input only where it can be shown.
+
+Every refusal has one shape, `Problem`: `detail`, always a sentence saying why, and where it
+helps a member a program can read (`errors` for a request that does not fit the API's
+description, `problems` for a config that is not valid, `retryable` while the database is
+down, `lead_id` and `outcome` for a lead kept as rejected). `Refused(...)` raises one.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import codecs
 import json
 import math
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import orjson
 from fastapi import FastAPI, HTTPException, Request
@@ -33,6 +39,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +50,87 @@ MAX_NAME = 200
 _INT64 = 2**63
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 _UNREADABLE = "There was an error parsing the body"  # FastAPI's words
+
+
+# -- the shape of every refusal -------------------------------------------------------------------
+
+
+class ValidationIssue(BaseModel):
+    """One way a request does not fit the API's description, in pydantic's words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loc: list[str | int] = Field(
+        description="where: 'body', 'query', 'path' or 'header', then the name or position"
+    )
+    msg: str = Field(description="what is wrong, e.g. 'Input should be a valid integer'")
+    type: str = Field(description="the kind of error, e.g. missing, int_parsing, json_invalid")
+    input: Any = Field(None, description="the value as sent, when it can be shown as JSON")
+    ctx: dict[str, Any] | SkipJsonSchema[None] = Field(
+        None, description="the limit or reason involved, e.g. {'ge': 1}"
+    )
+
+
+class ConfigProblem(BaseModel):
+    """An error or a warning in a routing config, at its line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int | None = Field(description="the line in the YAML, or null for the whole config")
+    severity: str = Field(description="error (the config is refused) or warning")
+    message: str
+
+
+class Problem(BaseModel):
+    """Every refusal (4xx) and 503 of the API: `detail` says why in a sentence; the other
+    members are there only where they apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str = Field(description="why the request was refused, in a sentence")
+    errors: list[ValidationIssue] | SkipJsonSchema[None] = Field(
+        None, description="each way the request does not fit the API's description (422)"
+    )
+    problems: list[ConfigProblem] | SkipJsonSchema[None] = Field(
+        None, description="the config's errors and warnings at their lines (422)"
+    )
+    retryable: bool | SkipJsonSchema[None] = Field(
+        None, description="true: nothing was done, the same request may be sent again (503)"
+    )
+    lead_id: str | SkipJsonSchema[None] = Field(
+        None, description="a lead refused as not valid: the id it is kept under as rejected"
+    )
+    outcome: Literal["rejected"] | SkipJsonSchema[None] = Field(
+        None, description="a lead refused as not valid: 'rejected'"
+    )
+
+
+class Refused(HTTPException):
+    """An HTTPException whose answer is a Problem with members besides `detail`."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **members: Any,
+    ) -> None:
+        super().__init__(status_code, detail, headers=dict(headers) if headers else None)
+        self.members = members
+
+
+def problem_response(
+    status_code: int,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **members: Any,
+) -> JSONResponse:
+    """A Problem answer: {"detail": ..., **members}."""
+    return JSONResponse(
+        {"detail": detail, **members}, status_code=status_code, headers=headers or None
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -248,18 +337,47 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     )
     if body_not_json and (content_type is None or not _is_json(content_type)):
         got = f"'{content_type[:100]}'" if content_type else "none"
-        return JSONResponse(
-            {"detail": f"send the body as JSON with 'Content-Type: application/json' (got {got})"},
-            status_code=415,
+        return problem_response(
+            415, f"send the body as JSON with 'Content-Type: application/json' (got {got})"
         )
-    return JSONResponse({"detail": [_showable(e) for e in errors]}, status_code=422)
+    shown = [_showable(e) for e in errors]
+    return problem_response(422, _summary(shown), errors=shown)
+
+
+_SHOWN_ERRORS = 3
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    """A sentence for validation errors: each place and what is wrong (the first few)."""
+    if len(errors) == 1 and errors[0].get("type") == "json_invalid":
+        error = errors[0]
+        reason = (error.get("ctx") or {}).get("error") or error.get("msg")
+        loc = error.get("loc") or []
+        at = f" at position {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        return f"the body is not valid JSON: {reason}{at}"
+    parts = []
+    for error in errors[:_SHOWN_ERRORS]:
+        where = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" if i else str(part)
+            for i, part in enumerate(error.get("loc") or ["request"])
+        )
+        parts.append(f"{where}: {error.get('msg', 'not valid')}")
+    more = len(errors) - _SHOWN_ERRORS
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "the request does not fit the API's description: " + "; ".join(parts)
+
+
+_ISSUE_KEYS = ("type", "loc", "msg", "input", "ctx")
 
 
 def _showable(error: Any) -> dict[str, Any]:
-    """A validation error as FastAPI shows it, less an input or context that cannot be written
-    as JSON text (NaN, an unpaired surrogate, bytes that are not UTF-8)."""
+    """A validation error as a ValidationIssue: FastAPI's, less an input or context that cannot
+    be written as JSON text (NaN, an unpaired surrogate, bytes that are not UTF-8)."""
     shown: dict[str, Any] = {}
     for key, value in dict(error).items():
+        if key not in _ISSUE_KEYS:
+            continue
         if key == "loc":
             shown[key] = [part if isinstance(part, int) else _shown(str(part)) for part in value]
             continue
@@ -284,5 +402,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             reason = "a number has more than 4,300 digits"
         else:
             reason = str(cause).encode("utf-8", "backslashreplace").decode("utf-8")[:200]
-        return JSONResponse({"detail": f"the body is not valid JSON: {reason}"}, status_code=400)
-    return await http_exception_handler(request, exc)
+        return problem_response(400, f"the body is not valid JSON: {reason}")
+    if exc.status_code in (204, 304) or exc.status_code < 200:
+        return await http_exception_handler(request, exc)  # an answer without a body
+    detail = exc.detail if isinstance(exc.detail, str) else json.dumps(jsonable_encoder(exc.detail))
+    members = exc.members if isinstance(exc, Refused) else {}
+    return problem_response(exc.status_code, detail, headers=exc.headers, **members)

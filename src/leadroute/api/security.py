@@ -4,6 +4,9 @@
 `Authorization: Bearer <key>` or `X-API-Key: <key>` and answers
 
 - 401 when there is no key or it is unknown, malformed or revoked (with `WWW-Authenticate`);
+  also when an `Authorization` header is there but is not `Bearer <key>` (`Basic ...`, a bare
+  word), or when it and `X-API-Key` carry different keys: a request never passes on one
+  credential while another it carries is ignored;
 - 429 with `Retry-After` when the key has used up its rate (a token bucket per key);
 - 403 when the key lacks the scope, naming the scope needed.
 
@@ -16,6 +19,10 @@ Rate limits live in this process: with several server processes, each one enforc
 budget, so a key may make up to `processes x rate_per_minute` requests a minute in total. Divide
 the rate you want by the number of processes when you configure it.
 
+`RateHeaders` (ASGI middleware) puts `X-RateLimit-Limit` and `X-RateLimit-Remaining` on every
+answer below 400 to a request whose key was checked, whatever kind of response the endpoint
+built.
+
 `BodyLimit` is a plain ASGI middleware: 413 when `Content-Length` is over the limit (before the
 application runs) or when a streamed body (chunked, no `Content-Length`) grows past it.
 """
@@ -23,6 +30,7 @@ application runs) or when a streamed body (chunked, no `Content-Length`) grows p
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +48,8 @@ from leadroute.adapters.store.key_store import SCOPES, ApiKey, KeyStore
 from leadroute.adapters.store.sql import Store
 
 REALM = 'Bearer realm="leadroute"'
+_SCHEME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}")  # an auth-scheme token, shown back
+_RATE_STATE = "leadroute_rate_limit"  # (limit, remaining) in the request's state
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -162,14 +172,8 @@ class Authenticator:
             bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
             header_key: str | None = Security(_header_key),
         ) -> ApiKey:
-            plaintext = bearer.credentials if bearer is not None else header_key
-            if not plaintext:
-                raise HTTPException(
-                    401,
-                    "an API key is required: send 'Authorization: Bearer <key>' "
-                    "or 'X-API-Key: <key>'",
-                    headers={"WWW-Authenticate": REALM},
-                )
+            del bearer, header_key  # declared for the OpenAPI description; read below
+            plaintext = _presented_key(request)
             hit, key = self._cached(plaintext)
             if not hit:
                 key = await run_in_threadpool(self.keys.verify, plaintext)
@@ -196,6 +200,7 @@ class Authenticator:
                 )
             response.headers["X-RateLimit-Limit"] = limit
             response.headers["X-RateLimit-Remaining"] = str(left)
+            setattr(request.state, _RATE_STATE, (limit, str(left)))
             if not key.allows(scope):
                 raise HTTPException(
                     403,
@@ -209,6 +214,68 @@ class Authenticator:
             return key
 
         return api_key
+
+
+def _presented_key(request: Request) -> str:
+    """The one key the request carries, or 401 saying what is wrong with its credentials."""
+    authorization = request.headers.get("authorization")
+    header_key = request.headers.get("x-api-key")
+    bearer_key: str | None = None
+    if authorization is not None:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            named = f"'{scheme}'" if _SCHEME.fullmatch(scheme) else "one it cannot read"
+            raise _unauthorized(
+                f"the Authorization header uses the scheme {named}; the API takes only "
+                "'Authorization: Bearer <key>' (or 'X-API-Key: <key>')"
+            )
+        bearer_key = credentials.strip()
+        if not bearer_key:
+            raise _unauthorized("the Authorization header says Bearer but carries no key")
+    if bearer_key is not None and header_key is not None and header_key.strip() != bearer_key:
+        raise _unauthorized(
+            "'Authorization: Bearer' and 'X-API-Key' carry different keys: send one key "
+            "(or the same key in both)"
+        )
+    plaintext = bearer_key if bearer_key is not None else (header_key or "").strip()
+    if not plaintext:
+        raise _unauthorized(
+            "an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+        )
+    return plaintext
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": REALM})
+
+
+class RateHeaders:
+    """ASGI middleware: `X-RateLimit-Limit` and `X-RateLimit-Remaining` on every answer below
+    400 to a request whose key `Authenticator.require` admitted (an endpoint that builds its own
+    Response would otherwise drop the headers the dependency set)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})  # what request.state writes to, further in
+
+        async def send_with_rate(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                rate = state.get(_RATE_STATE)
+                headers = list(message.get("headers", []))
+                if rate is not None and not any(
+                    name.lower() == b"x-ratelimit-limit" for name, _ in headers
+                ):
+                    headers.append((b"x-ratelimit-limit", rate[0].encode()))
+                    headers.append((b"x-ratelimit-remaining", rate[1].encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_rate)
 
 
 # -- request size ------------------------------------------------------------------------------
