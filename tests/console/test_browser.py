@@ -193,3 +193,44 @@ def test_log_in_browse_follow_a_lead_and_pause_a_rep(
         "reps.png",
         "routing.png",
     ]
+
+
+def test_users_page_account_page_and_a_password_change_from_the_keyboard(
+    browser_page: tuple[Page, Console], tmp_path: Path
+) -> None:
+    page, site = browser_page
+    expect = playwright_sync.expect
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    p = page
+
+    def log_in(password: str) -> None:
+        p.goto(f"{site.base_url}/console/login")
+        p.get_by_label("Username").fill("admin")
+        p.get_by_label("Password").fill(password)
+        p.keyboard.press("Enter")
+
+    log_in(PASSWORD)
+    p.get_by_role("link", name="Users", exact=True).click()
+    expect(p.get_by_role("heading", name="Console users")).to_be_visible()
+    expect(p.get_by_role("button", name="Sign ada out everywhere")).to_be_visible()
+    p.screenshot(path=str(shots / "users.png"), full_page=True)
+    p.get_by_role("link", name="Audit", exact=True).click()
+    expect(p.get_by_role("heading", name="Audit trail")).to_be_visible()
+    expect(p.get_by_role("cell", name="login", exact=True).first).to_be_visible()
+    p.screenshot(path=str(shots / "audit.png"), full_page=True)
+
+    p.get_by_role("link", name="admin", exact=True).click()
+    expect(p.get_by_role("heading", name="Your account")).to_be_visible()
+    expect(p.get_by_text("(this browser)")).to_be_visible()
+    p.screenshot(path=str(shots / "account.png"), full_page=True)
+    p.get_by_label("Current password").fill(PASSWORD)
+    p.get_by_label("New password (at least 8 characters)").fill("a brand new one")
+    again = p.get_by_label("New password again")
+    again.fill("a brand new one")
+    again.press("Enter")
+    expect(p.get_by_role("heading", name="Log in")).to_be_visible()  # every session ended
+    log_in(PASSWORD)
+    expect(p.get_by_role("alert")).to_contain_text("Wrong username or password")
+    log_in("a brand new one")
+    expect(p.get_by_role("heading", name="Overview")).to_be_visible()

@@ -21,6 +21,9 @@ PAGES = (
     "/console/routing/2/activate",
     "/console/backtest",
     "/console/analytics",
+    "/console/account",
+    "/console/users",
+    "/console/audit",
 )
 
 

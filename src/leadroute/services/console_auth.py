@@ -125,7 +125,7 @@ class ConsoleAuth:
                 at=now,
                 actor=username,
                 address=address,
-                detail={"reason": refused.message, "locked": refused.locked},
+                detail={"reason": refused.message},
             )
             return LoginResult(refused=refused)
         user = self.users.verify(username, password)
