@@ -225,7 +225,7 @@ def test_users_page_account_page_and_a_password_change_from_the_keyboard(
     expect(p.get_by_text("(this browser)")).to_be_visible()
     p.screenshot(path=str(shots / "account.png"), full_page=True)
     p.get_by_label("Current password").fill(PASSWORD)
-    p.get_by_label("New password (at least 8 characters)").fill("a brand new one")
+    p.get_by_label("New password (at least 12 characters)").fill("a brand new one")
     again = p.get_by_label("New password again")
     again.fill("a brand new one")
     again.press("Enter")

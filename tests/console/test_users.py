@@ -22,15 +22,16 @@ def test_passwords_are_salted_hashes() -> None:
 
 def test_users_are_checked_when_added(store: Store) -> None:
     users = ConsoleUserStore(store)
-    users.add("root", "long enough", role="admin", rep_id=None)
-    assert users.verify("root", "long enough") is not None
+    users.add("root", "long enough!", role="admin", rep_id=None)
+    assert users.verify("root", "long enough!") is not None
     assert users.verify("root", "wrong one!") is None and users.verify("ghost", "x") is None
     for name, password, role, rep, message in (
-        ("root", "long enough", "admin", None, "exists"),
-        ("x y", "long enough", "admin", None, "username"),
-        ("a", "short", "admin", None, "8 characters"),
-        ("b", "long enough", "boss", None, "role must be"),
-        ("c", "long enough", "rep", None, "needs --rep"),
+        ("root", "long enough!", "admin", None, "exists"),
+        ("x y", "long enough!", "admin", None, "username"),
+        ("a", "short", "admin", None, "12 characters"),
+        ("a", "x" * 129, "admin", None, "at most 128"),
+        ("b", "long enough!", "boss", None, "role must be"),
+        ("c", "long enough!", "rep", None, "needs --rep"),
     ):
         with pytest.raises(ValueError, match=message):
             users.add(name, password, role=role, rep_id=rep)
@@ -80,11 +81,13 @@ def test_the_cli_changes_passwords_signs_out_unlocks_removes_and_shows_the_audit
     run("add", "ada", "--role", "rep", "--rep", "r1", "--password-stdin", stdin="first password\n")
     token = auth.login("ada", "first password", address="a").token
     assert token is not None and auth.session(token) is not None
-    assert "1 session(s) ended" in run("passwd", "ada", "--password-stdin", stdin="second one\n")
+    assert "1 session(s) ended" in run(
+        "passwd", "ada", "--password-stdin", stdin="second password\n"
+    )
     assert auth.session(token) is None
-    assert auth.users.verify("ada", "second one") is not None
+    assert auth.users.verify("ada", "second password") is not None
 
-    token = auth.login("ada", "second one", address="a").token
+    token = auth.login("ada", "second password", address="a").token
     assert token is not None
     assert "signed out everywhere: 1 session(s) ended" in run("signout", "ada")
     assert auth.session(token) is None
@@ -94,9 +97,9 @@ def test_the_cli_changes_passwords_signs_out_unlocks_removes_and_shows_the_audit
         auth.throttle.fail(
             "user:ada", now=now, forget_before=now - ACCOUNT.forget_after, plan=ACCOUNT.plan
         )
-    assert auth.login("ada", "second one", address="a").refused is not None
+    assert auth.login("ada", "second password", address="a").refused is not None
     assert "unlocked" in run("unlock", "ada")
-    assert auth.login("ada", "second one", address="a").user is not None
+    assert auth.login("ada", "second password", address="a").user is not None
 
     assert "removed 'ada'" in run("remove", "ada")
     assert auth.users.get("ada") is None

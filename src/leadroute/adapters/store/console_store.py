@@ -43,6 +43,18 @@ def hash_password(password: str) -> str:
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
+MIN_PASSWORD, MAX_PASSWORD = 12, 128  # OWASP ASVS 4.0 2.1.1 and 2.1.2
+
+
+def check_strength(password: str) -> None:
+    """ValueError unless the password is 12 to 128 characters long (any characters: spaces and
+    passphrases welcome, no composition rules, as ASVS 2.1.9 asks)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a password has at most {MAX_PASSWORD} characters")
+
+
 @cache
 def _decoy() -> str:
     """A hash to check the passwords of unknown users against, made once, so that a login as
@@ -74,8 +86,7 @@ class ConsoleUserStore:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if role != "admin" and not rep_id:
             raise ValueError(f"a {role} needs --rep (the rep they are)")
-        if len(password) < 8:
-            raise ValueError("a password has at least 8 characters")
+        check_strength(password)
         if self.get(username) is not None:
             raise ValueError(f"user '{username}' exists")
         now = datetime.now(UTC)
@@ -109,8 +120,7 @@ class ConsoleUserStore:
 
     def set_password(self, username: str, password: str) -> None:
         """Replace the user's password (LookupError for an unknown user)."""
-        if len(password) < 8:
-            raise ValueError("a password has at least 8 characters")
+        check_strength(password)
         with self.store.write() as conn:
             changed = conn.execute(
                 update(console_users)
