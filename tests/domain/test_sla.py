@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -130,3 +131,109 @@ def test_deadline_properties(start: datetime, minutes: int) -> None:
     assert local.weekday() < 5 and time(9) <= local.time() <= time(17)
     longer = business_deadline(start, minutes + 1, timezone="Europe/Berlin", hours=NINE_TO_FIVE)
     assert longer > due
+
+
+# -- business time across DST changes, checked against a minute-by-minute walk ------------------
+
+ALL_DAY = WorkingHours({day: ((time(0), time(23, 59, 59, 999999)),) for day in range(7)})
+ZONES = (
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",  # DST of 30 minutes
+    "America/Santiago",  # changes at midnight
+    "Asia/Kolkata",  # +05:30, no DST
+    "UTC",
+)
+# Days around 2026's DST changes in those zones, and an ordinary week.
+AROUND = (
+    datetime(2026, 3, 7),
+    datetime(2026, 3, 28),
+    datetime(2026, 4, 4),
+    datetime(2026, 9, 5),
+    datetime(2026, 10, 3),
+    datetime(2026, 10, 24),
+    datetime(2026, 10, 31),
+    datetime(2026, 6, 15),
+)
+
+
+def _walk(
+    start: datetime, minutes: int, tz: str, hours: WorkingHours, holidays: frozenset[object]
+) -> datetime:
+    """The oracle: count the real minutes whose wall-clock time in `tz` is in a working window
+    of a day that is not a holiday, one by one."""
+    moment, counted = start.astimezone(UTC), 0  # real minutes: steps in UTC
+    step = timedelta(minutes=1)
+    while True:
+        local = moment.astimezone(ZoneInfo(tz))
+        if local.date() not in holidays and hours.is_open(local):
+            counted += 1
+            if counted == minutes:
+                return moment + step
+        moment += step
+
+
+@st.composite
+def _working_hours(draw: st.DrawFn) -> WorkingHours:
+    windows = {}
+    for day in range(7):
+        marks = sorted(draw(st.sets(st.integers(0, 24 * 60), min_size=0, max_size=4)))
+        spans = []
+        for first, last in zip(marks[::2], marks[1::2], strict=False):
+            begin = time(first // 60, first % 60)
+            end = time(23, 59, 59, 999999) if last == 24 * 60 else time(last // 60, last % 60)
+            spans.append((begin, end))
+        if spans:
+            windows[day] = tuple(spans)
+    open_minutes = sum(
+        (e.hour * 60 + e.minute + (1 if e >= time(23, 59, 59) else 0)) - (b.hour * 60 + b.minute)
+        for spans in windows.values()
+        for b, e in spans
+    )
+    if open_minutes < 600:  # keep the oracle's walk short: a few weeks at most
+        for day in range(7):
+            windows.setdefault(day, ((time(9), time(17)),))
+    return WorkingHours(windows)
+
+
+@given(
+    tz=st.sampled_from(ZONES),
+    around=st.sampled_from(AROUND),
+    offset=st.integers(0, 4 * 24 * 60),
+    minutes=st.integers(1, 1500),
+    hours=_working_hours(),
+    holiday_days=st.sets(st.integers(0, 6), max_size=2),
+)
+@settings(max_examples=150, deadline=None)
+def test_business_time_matches_a_minute_walk_across_dst(
+    tz: str,
+    around: datetime,
+    offset: int,
+    minutes: int,
+    hours: WorkingHours,
+    holiday_days: set[int],
+) -> None:
+    start = (around.replace(tzinfo=UTC) + timedelta(minutes=offset)).astimezone(ZoneInfo(tz))
+    holidays = frozenset((around + timedelta(days=d)).date() for d in holiday_days)
+    due = business_deadline(
+        start, minutes, timezone=tz, hours=hours, is_holiday=lambda day: day in holidays
+    )
+    # (in UTC: Python never finds an ambiguous wall time equal to a time of another zone)
+    assert due.astimezone(UTC) == _walk(start, minutes, tz, hours, holidays)
+
+
+def test_a_24_hour_day_with_the_clocks_going_forward_is_23_real_hours() -> None:
+    """From 2026-03-08 00:00 in New York, 180 business minutes of a rep working round the clock
+    end 3 real hours later: 04:00 EDT (the clocks skip 02:00-03:00), not 05:00."""
+    start = datetime(2026, 3, 8, 0, 0, tzinfo=ZoneInfo("America/New_York"))
+    due = business_deadline(start, 180, timezone="America/New_York", hours=ALL_DAY)
+    assert due - start.astimezone(UTC) == timedelta(hours=3)
+    assert due.astimezone(ZoneInfo("America/New_York")).hour == 4
+    nine_to_five = business_deadline(
+        datetime(2026, 3, 6, 16, 0, tzinfo=ZoneInfo("America/New_York")),
+        120,
+        timezone="America/New_York",
+        hours=NINE_TO_FIVE,
+    )  # Friday 16:00 EST + 2 business hours: Monday 10:00 EDT
+    assert nine_to_five == datetime(2026, 3, 9, 10, 0, tzinfo=ZoneInfo("America/New_York"))

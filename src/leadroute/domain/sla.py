@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -131,6 +132,70 @@ def calendar_for(code: str, year: int) -> frozenset[date]:
     return frozenset(calendar.keys())
 
 
+_END_OF_DAY = time(23, 59, 59)  # a window closing at or after this runs to midnight ("24:00")
+_SEARCH = timedelta(hours=15)  # more than any UTC offset: the UTC span around a local day
+
+
+def _segments(
+    tz: ZoneInfo, lo: datetime, hi: datetime
+) -> list[tuple[datetime, datetime, timedelta]]:
+    """[lo, hi) in UTC cut where `tz` changes its offset: (from, to, offset) pieces."""
+    found: list[tuple[datetime, datetime, timedelta]] = []
+    offset = _offset(tz, lo)
+    if _offset(tz, hi) == offset and _offset(tz, lo + (hi - lo) / 2) == offset:
+        return [(lo, hi, offset)]  # no transition (zones change at most twice a year)
+    begin, step = lo, timedelta(hours=1)
+    probe = lo
+    while probe < hi:
+        following = min(probe + step, hi)
+        if _offset(tz, following) != offset:
+            low, high = probe, following  # the change is in (low, high]: find it to the second
+            while high - low > timedelta(seconds=1):
+                middle = (low + (high - low) / 2).replace(microsecond=0)
+                if middle <= low:
+                    break
+                if _offset(tz, middle) == offset:
+                    low = middle
+                else:
+                    high = middle
+            found.append((begin, high, offset))
+            begin, offset = high, _offset(tz, high)
+        probe = following
+    found.append((begin, hi, offset))
+    return found
+
+
+def _offset(tz: ZoneInfo, moment: datetime) -> timedelta:
+    return moment.astimezone(tz).utcoffset() or timedelta(0)
+
+
+@lru_cache(maxsize=4096)  # deadlines of many leads fall on the same days
+def open_spans(
+    day: date, windows: tuple[tuple[time, time], ...], tz: ZoneInfo
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The UTC instants whose wall-clock time in `tz` falls in one of `windows` on `day`, as
+    [from, to) spans in order. Across a DST change a window is as long as it really is: a
+    9-to-5 day is 8 real hours, a 24-hour day 23 or 25, a window opening in the hour that is
+    skipped opens when the clocks have jumped, and one spanning the repeated hour has it twice."""
+    midnight = datetime.combine(day, time(0), UTC)
+    lo, hi = midnight - _SEARCH, midnight + timedelta(days=1) + _SEARCH
+    pieces = _segments(tz, lo, hi)
+    spans: list[tuple[datetime, datetime]] = []
+    for open_at, close_at in windows:
+        wall_open = datetime.combine(day, open_at, UTC)
+        wall_close = (
+            midnight + timedelta(days=1)
+            if close_at >= _END_OF_DAY
+            else datetime.combine(day, close_at, UTC)
+        )
+        for begin, end, offset in pieces:
+            first = max(begin, wall_open - offset)
+            last = min(end, wall_close - offset)
+            if first < last:
+                spans.append((first, last))
+    return tuple(sorted(spans))
+
+
 def business_deadline(
     start: datetime,
     minutes: float,
@@ -139,31 +204,29 @@ def business_deadline(
     hours: WorkingHours | None,
     is_holiday: Callable[[date], bool] = lambda _: False,
 ) -> datetime:
-    """The moment `minutes` of business time after `start`: time counts only inside the
-    working windows (local to `timezone`) of days that are not holidays. Without working
-    hours, or with none in a week, calendar time counts."""
+    """The moment `minutes` of business time after `start`: time counts only while the wall
+    clock in `timezone` is inside a working window of a day that is not a holiday, and is
+    counted in real (UTC) time, so DST changes neither add nor take away business time. Without
+    working hours, or with none in a week, calendar time counts."""
     if hours is None or not any(hours.windows.get(day) for day in range(7)):
         return start + timedelta(minutes=minutes)
     tz = zone(timezone)
-    local = start.astimezone(tz)
-    remaining = float(minutes)
-    day = local.date()
-    for _ in range(400):  # at most a year and a bit of days without a window
-        if not is_holiday(day):
-            for open_at, close_at in hours.windows.get(day.weekday(), ()):
-                begin = datetime.combine(day, open_at, tz)
-                end = (
-                    datetime.combine(day + timedelta(days=1), datetime.min.time(), tz)
-                    if close_at.hour == 23 and close_at.minute == 59
-                    else datetime.combine(day, close_at, tz)
-                )
-                begin = max(begin, local)
+    moment = start.astimezone(UTC)
+    remaining = timedelta(minutes=minutes)
+    day = start.astimezone(tz).date()
+    closed = 0  # days in a row without working time
+    while closed < 400:  # a year and more of holidays: give up on business time
+        windows = hours.windows.get(day.weekday(), ())
+        closed += 1
+        if windows and not is_holiday(day):
+            for begin, end in open_spans(day, windows, tz):
+                begin = max(begin, moment)
                 if begin >= end:
                     continue
-                available = (end - begin).total_seconds() / 60
-                if available >= remaining:
-                    return (begin + timedelta(minutes=remaining)).astimezone(start.tzinfo)
-                remaining -= available
+                closed = 0
+                if end - begin >= remaining:
+                    return (begin + remaining).astimezone(start.tzinfo)
+                remaining -= end - begin
         day += timedelta(days=1)
     return start + timedelta(minutes=minutes)  # pragma: no cover - every day a holiday
 
