@@ -15,7 +15,7 @@ from leadroute.domain.org import Rep, build_org
 
 def test_passwords_are_salted_hashes() -> None:
     first, second = hash_password("s3cret-pass"), hash_password("s3cret-pass")
-    assert first != second and "s3cret" not in first
+    assert first != second and "s3cret" not in first and first.startswith("$argon2id$")
     assert check_password("s3cret-pass", first) and not check_password("other-pass", first)
     assert not check_password("s3cret-pass", "garbage")
 
@@ -121,3 +121,33 @@ def test_the_cli_changes_passwords_signs_out_unlocks_removes_and_shows_the_audit
     ]
     assert "user_removed" in run("audit", "--action", "user_removed")
     store.dispose()
+
+
+def test_scrypt_hashes_of_earlier_versions_are_replaced_by_argon2id_at_login(store: Store) -> None:
+    import hashlib
+    import os
+
+    from sqlalchemy import select, update
+
+    from leadroute.adapters.store.console_tables import console_users
+
+    users = ConsoleUserStore(store)
+    users.add("old", "an old password", role="admin", rep_id=None)
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(b"an old password", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = f"scrypt${2**14}$8$1${salt.hex()}${digest.hex()}"  # as earlier versions stored it
+
+    def stored() -> str:
+        with store.engine.connect() as conn:
+            query = select(console_users.c.password_hash)
+            return str(conn.execute(query.where(console_users.c.username == "old")).scalar())
+
+    with store.write() as conn:
+        conn.execute(update(console_users).values(password_hash=legacy))
+    assert users.verify("old", "not the password") is None
+    assert stored() == legacy  # a wrong password changes nothing
+    assert users.verify("old", "an old password") is not None
+    upgraded = stored()
+    assert upgraded.startswith("$argon2id$") and "m=19456,t=2,p=1" in upgraded
+    assert users.verify("old", "an old password") is not None
+    assert stored() == upgraded  # hashed once, not at every login

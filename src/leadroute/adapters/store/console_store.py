@@ -1,4 +1,8 @@
-"""Console users: add, list, look up and check a password (hashed with scrypt, salted)."""
+"""Console users: add, list, look up and check a password.
+
+Passwords are hashed with Argon2id (argon2-cffi; OWASP's setting: 19 MiB, 2 passes, 1 lane).
+Hashes made by earlier versions (scrypt) still verify, and are replaced by an Argon2id hash the
+next time their user logs in, as are Argon2 hashes made with weaker settings than today's."""
 
 from __future__ import annotations
 
@@ -11,13 +15,16 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
 from leadroute.adapters.store.console_tables import console_users
 from leadroute.adapters.store.sql import Store, aware
 
 ROLES = ("admin", "manager", "rep")
-_N, _R, _P = 2**14, 8, 1
+_N, _R, _P = 2**14, 8, 1  # the scrypt settings of earlier versions (still verified)
+_ARGON2 = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,120}$")
 
 
@@ -38,9 +45,35 @@ class ConsoleUser:
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+    return _ARGON2.hash(password)
+
+
+def check_password(password: str, stored: str) -> bool:
+    if stored.startswith("$argon2"):
+        try:
+            return _ARGON2.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        found = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(found.hex(), digest)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash is of an older kind or weaker settings than `hash_password` makes."""
+    if not stored.startswith("$argon2"):
+        return True
+    try:
+        return _ARGON2.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
 
 
 MIN_PASSWORD, MAX_PASSWORD = 12, 128  # OWASP ASVS 4.0 2.1.1 and 2.1.2
@@ -60,19 +93,6 @@ def _decoy() -> str:
     """A hash to check the passwords of unknown users against, made once, so that a login as
     nobody costs one hash, like a login as somebody."""
     return hash_password(secrets.token_urlsafe(16))
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
-            return False
-        found = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
-        )
-    except ValueError:
-        return False
-    return hmac.compare_digest(found.hex(), digest)
 
 
 class ConsoleUserStore:
@@ -116,7 +136,16 @@ class ConsoleUserStore:
         row = self._row(username)
         stored = _decoy() if row is None else row["password_hash"]
         matches = check_password(password, stored)  # one hash either way
-        return _user(row) if row is not None and matches else None
+        if row is None or not matches:
+            return None
+        if needs_rehash(stored):  # an older kind of hash: replace it now that we know the password
+            with self.store.write() as conn:
+                conn.execute(
+                    update(console_users)
+                    .where(console_users.c.username == username)
+                    .values(password_hash=hash_password(password))
+                )
+        return _user(row)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace the user's password (LookupError for an unknown user)."""

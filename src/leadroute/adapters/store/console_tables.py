@@ -14,7 +14,9 @@ console_users = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(120), nullable=False, unique=True),
-    Column("password_hash", String(255), nullable=False),  # scrypt$n$r$p$salt$hash
+    Column(
+        "password_hash", String(255), nullable=False
+    ),  # Argon2id (PHC string); scrypt$n$r$p$salt$hash before
     Column("role", String(16), nullable=False),  # admin, manager, rep
     Column("rep_id", ID),  # the rep a manager or rep is
     Column("created_at", WHEN, nullable=False),
