@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from leadroute.domain.lead import LEAD_LIMITS, LeadLimits
 
 
 class Settings(BaseSettings):
@@ -15,6 +17,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2_000_000
     db_pool_size: int = 20  # PostgreSQL connections a process keeps open
     db_max_overflow: int = 30  # and may open on top of them under load
+    # How long a client may take to send a request, in seconds (see leadroute.api.deadline):
+    # the request line and headers, the whole body, and the wait between two requests.
+    header_timeout: float = Field(10.0, gt=0)
+    body_timeout: float = Field(30.0, gt=0)
+    keep_alive_timeout: int = Field(5, ge=1)
+    # What one lead may hold, whichever way it comes in (see leadroute.domain.lead.LeadLimits).
+    lead_max_fields: int = Field(LEAD_LIMITS.max_fields, ge=1)
+    lead_max_depth: int = Field(LEAD_LIMITS.max_depth, ge=0)
     public_url: str | None = None  # where users reach the server, e.g. https://routing.acme.com
     # The web console: the key that signs the login form's CSRF cookie (unset: one per process),
     # how long a session may be idle and how long it may last at most.
@@ -25,3 +35,9 @@ class Settings(BaseSettings):
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def lead_limits(settings: Settings | None = None) -> LeadLimits:
+    """The caps on one lead: LEADROUTE_LEAD_MAX_FIELDS and LEADROUTE_LEAD_MAX_DEPTH."""
+    settings = settings or get_settings()
+    return LeadLimits(max_fields=settings.lead_max_fields, max_depth=settings.lead_max_depth)

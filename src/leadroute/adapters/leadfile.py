@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 from leadroute.domain.fields import Vocabulary
-from leadroute.domain.lead import Lead
+from leadroute.domain.lead import Lead, LeadLimits
+from leadroute.settings import lead_limits
 
 # Salesforce Lead API names and HubSpot properties/labels -> leadroute fields.
 # Salesforce Lead API names, HubSpot internal property names and HubSpot export labels, reduced
@@ -186,8 +187,13 @@ def build_lead(
     vocabulary: Vocabulary,
     channel: str | None = None,
     source: str | None = None,
+    limits: LeadLimits | None = None,
 ) -> Lead:
-    """Turn one mapped record into a Lead; raise ValueError with a plain reason if it can't."""
+    """Turn one mapped record into a Lead; raise ValueError with a plain reason if it can't
+    (among them a record over `limits`, by default LEADROUTE_LEAD_MAX_FIELDS and _MAX_DEPTH)."""
+    too_large = (limits or lead_limits()).problem(raw)
+    if too_large is not None:
+        raise ValueError(too_large)
     fields: dict[str, Any] = {}
     problems = []
     for key, value in raw.items():
@@ -224,10 +230,12 @@ def read_leads(
     batch_id: str | None = None,
     channel: str | None = None,
     mapping: ColumnMapping | None = None,
+    limits: LeadLimits | None = None,
 ) -> Iterator[ParsedRow]:
     """Yield every record of a .csv or .jsonl file as a lead or a rejection.
 
     The channel of a row is its own `channel` column, else the mapping file's, else `channel`.
+    A record over `limits` (default: the configured ones) is a rejection naming the cap.
     """
     reader = _Reader(
         vocabulary or Vocabulary(),
@@ -235,6 +243,7 @@ def read_leads(
         (mapping.channel if mapping else None) or channel,
         mapping.source if mapping else None,
         mapping,
+        limits or lead_limits(),
     )
     text = read_text(path)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
@@ -250,6 +259,7 @@ class _Reader:
     channel: str | None
     source: str | None
     mapping: ColumnMapping | None
+    limits: LeadLimits
 
     def column(self, header: str) -> str | None:
         return canonical_header(header, self.vocabulary, self.mapping)
@@ -265,6 +275,11 @@ def _jsonl(text: str, reader: _Reader) -> Iterator[ParsedRow]:
             yield ParsedRow(
                 number, None, f"line {number}: not valid JSON: {exc.msg}", {"line": line[:500]}
             )
+            continue
+        except RecursionError:
+            cap = reader.limits.max_depth
+            reason = f"line {number}: nested too deeply to read: over the cap of {cap} levels"
+            yield ParsedRow(number, None, f"{reason} per field", {"line": line[:500]})
             continue
         if not isinstance(record, dict):
             yield ParsedRow(
@@ -322,6 +337,7 @@ def _row(
             vocabulary=reader.vocabulary,
             channel=reader.channel,
             source=reader.source,
+            limits=reader.limits,
         )
     except ValueError as exc:
         return ParsedRow(number, None, f"row {number}: {exc}", raw)

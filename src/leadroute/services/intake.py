@@ -32,8 +32,9 @@ from leadroute.adapters.store.idempotency_store import IN_PROGRESS, IdempotencyS
 from leadroute.adapters.store.sql import StoredDecision
 from leadroute.domain.decision import Decision
 from leadroute.domain.fields import Vocabulary
-from leadroute.domain.lead import Lead
+from leadroute.domain.lead import Lead, LeadLimits
 from leadroute.services.routing import RoutingService
+from leadroute.settings import lead_limits
 
 MAX_BULK = 1000
 
@@ -143,8 +144,15 @@ class LeadIntake:
     by one thread, in batches (routing calls are serialised by its lock: the service keeps
     per-process state between chunks)."""
 
-    def __init__(self, routing: RoutingService, *, lock: threading.Lock | None = None) -> None:
+    def __init__(
+        self,
+        routing: RoutingService,
+        *,
+        lock: threading.Lock | None = None,
+        limits: LeadLimits | None = None,
+    ) -> None:
         self.routing = routing
+        self.limits = limits or lead_limits()  # what one lead may hold (fields, nesting)
         self.idempotency = IdempotencyStore(routing.store)
         self.lock = lock or threading.Lock()
         self._batcher: _Batcher | None = None
@@ -204,8 +212,13 @@ class LeadIntake:
         )
 
     def submit_lead(self, lead: Lead, *, key: str | None, raw: Mapping[str, Any]) -> IntakeResult:
-        """Route a lead a webhook parser built; `key` is the provider's event id."""
-        digest = request_hash({"lead": lead.id, "raw": raw}) if key else None
+        """Route a lead a webhook parser built; `key` is the provider's event id. A lead over
+        the limits is stored as rejected and answered 422, like a lead the API cannot build."""
+        payload = {"lead": lead.id, "raw": raw}
+        too_large = self.limits.problem(lead.fields)
+        if too_large is not None:
+            return self._once(key, payload, lambda: self._reject(lead.id, too_large, raw))
+        digest = request_hash(payload) if key else None
         return self.batcher.submit(lead, raw, key, digest)
 
     # -- internals -------------------------------------------------------------------------------
@@ -271,6 +284,7 @@ class LeadIntake:
             vocabulary=router.config.vocabulary,
             channel=channel,
             source=source,
+            limits=self.limits,
         )
         if lead.received_at is None:
             lead = Lead(lead.id, lead.fields, lead.source, lead.channel, self.routing.clock())
@@ -281,18 +295,19 @@ class LeadIntake:
     ) -> IntakeResult:
         default_id = lead_id_for(key) if key else "api-" + uuid.uuid4().hex[:20]
         lead_id = str(raw.get("id") or "").strip() or default_id
-        batch_id = f"api-{uuid.uuid4().hex[:16]}"
-        with self.lock:
-            try:
-                lead = self._build(raw, lead_id, channel, source)
-            except ValueError as exc:
-                self.routing.store.add_rejections(
-                    [(lead_id, None, str(exc), dict(raw))], batch_id=batch_id
-                )
-                return IntakeResult(
-                    422, {"lead_id": lead_id, "outcome": "rejected", "detail": str(exc)}
-                )
+        try:
+            lead = self._build(raw, lead_id, channel, source)
+        except ValueError as exc:
+            return self._reject(lead_id, str(exc), raw)
         return self._route(lead, raw)
+
+    def _reject(self, lead_id: str, reason: str, raw: Mapping[str, Any]) -> IntakeResult:
+        """Store the lead as rejected with `reason`, as received; the answer is a 422."""
+        with self.lock:
+            self.routing.store.add_rejections(
+                [(lead_id, None, reason, dict(raw))], batch_id=f"api-{uuid.uuid4().hex[:16]}"
+            )
+        return IntakeResult(422, {"lead_id": lead_id, "outcome": "rejected", "detail": reason})
 
     def _route(self, lead: Lead, raw: Mapping[str, Any]) -> IntakeResult:
         return self.batcher.submit(lead, raw)
