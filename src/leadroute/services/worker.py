@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
 from leadroute.adapters.store.errors import database_unavailable, unavailable_detail
 from leadroute.adapters.store.outbox_store import OutboxStore
-from leadroute.adapters.store.service_tables import lead_events, timers
 from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.timer_store import TimerStore
 from leadroute.domain.decision import Outcome
 from leadroute.domain.notify import notify_event
 from leadroute.domain.sla import duration_text
@@ -90,44 +89,15 @@ class Worker:
         self.notify = notify if notify is not None else self._notify
         self.deliver = deliver if deliver is not None else self._deliver
         self.routing = RoutingService(store, clock=clock)
+        self.timers = TimerStore(store)
         self._version: tuple[object, ...] | None = None
 
     # -- timers ------------------------------------------------------------------------------
 
     def claim(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Take up to `limit` due timers (and ones whose worker's lease ran out).
-
-        Each claimed timer carries its claim time as a token: every later step changes the
-        timer only if the token is still there, so a worker whose lease ran out (and whose
-        timer another worker took over) cannot act on it any more."""
-        now = self.clock()
-        expired = now - self.lease
-        query = (
-            select(timers)
-            .where(timers.c.due_at <= now)
-            .where(
-                or_(
-                    timers.c.status == "pending",
-                    and_(timers.c.status.in_(("firing", "escalated")), timers.c.fired_at < expired),
-                )
-            )
-            .order_by(timers.c.due_at, timers.c.id)
-            .limit(limit)
-        )
-        if self.store.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        with self.store.write() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
-            for row in rows:
-                # a breach already escalated keeps that mark: it is not escalated twice
-                status = "escalated" if row["status"] == "escalated" else "firing"
-                conn.execute(
-                    update(timers)
-                    .where(timers.c.id == row["id"])
-                    .values(status=status, fired_at=now)
-                )
-                row["status"], row["token"] = status, now
-        return rows
+        """Take up to `limit` due timers (and ones whose worker's lease ran out); see
+        `TimerStore.claim_due`."""
+        return self.timers.claim_due(self.clock(), lease_for=self.lease, limit=limit)
 
     def fire(self, timer: dict[str, Any]) -> WorkReport:
         report = WorkReport()
@@ -177,33 +147,7 @@ class Worker:
     def _step(self, timer: dict[str, Any], status: str, *, event: str | None = None) -> bool:
         """Move a claimed timer to `status` (with its event and notification, in the same
         transaction) if this worker still holds it; False if another worker took it over."""
-        with self.store.write() as conn:
-            moved = conn.execute(
-                update(timers)
-                .where(
-                    timers.c.id == timer["id"],
-                    timers.c.status == timer["status"],
-                    timers.c.fired_at == timer["token"],
-                )
-                .values(status=status)
-            ).rowcount
-            if moved != 1:
-                return False
-            timer["status"] = status
-            if event is not None:
-                conn.execute(
-                    lead_events.insert().values(
-                        lead_id=timer["lead_id"],
-                        at=self.clock(),
-                        kind=event,
-                        rep_id=timer["rep_id"],
-                        actor="leadroute",
-                        detail={"timer": timer["id"], "due_at": timer["due_at"].isoformat()},
-                    )
-                )
-                if self.notify is not None:
-                    self.notify(conn, event, timer)
-        return True
+        return self.timers.step(timer, status, at=self.clock(), event=event, on_step=self.notify)
 
     # -- notifications ---------------------------------------------------------------------------
 
@@ -284,8 +228,4 @@ class Worker:
 
 
 def timers_of(store: Store, lead_id: str | None = None) -> list[dict[str, Any]]:
-    query = select(timers).order_by(timers.c.due_at, timers.c.id)
-    if lead_id is not None:
-        query = query.where(timers.c.lead_id == lead_id)
-    with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+    return TimerStore(store).of_lead(lead_id)

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from leadroute.adapters.store.lease import claim
 from leadroute.adapters.store.service_tables import outbox
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.notify import OutboxMessage, RetryModel, next_attempt
@@ -155,22 +156,14 @@ class OutboxStore:
             .order_by(outbox.c.next_attempt_at, outbox.c.id)
             .limit(limit)
         )
-        if self.store.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        claimed = {
+            "status": SENDING,
+            "attempts": outbox.c.attempts + 1,
+            "next_attempt_at": now + lease,
+        }
         with self.store.write() as conn:
-            ids = list(conn.scalars(query))
-            if not ids:
-                return []
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(ids))
-                .values(status=SENDING, attempts=outbox.c.attempts + 1, next_attempt_at=now + lease)
-            )
-            rows = conn.execute(
-                select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
-            ).mappings()
-            order = {ident: index for index, ident in enumerate(ids)}
-            return sorted((_row(r) for r in rows), key=lambda r: order[r.id])
+            rows = claim(conn, self.store.dialect, query, table=outbox, values=claimed)
+        return [_row(r) for r in rows]
 
     def mark_sent(self, row: OutboxRow, *, now: datetime) -> bool:
         """Record a delivery; False if the claim was lost (its lease ran out and it was taken
