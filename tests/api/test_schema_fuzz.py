@@ -1,32 +1,57 @@
-"""Every operation of the API, fed input generated from its own OpenAPI description.
+"""Every operation of the API, fed input generated from its own OpenAPI description, and every
+answer checked against that description (schemathesis).
 
 A real server on 127.0.0.1 (SQLite and PostgreSQL), keys checked as in production. For each
 operation, input that fits the description and input that breaks it, with path parameters both
-generated and naming things that exist (a routed lead, a rep, an account, config #1):
+generated and naming things that exist (a routed lead, a rep, an account, config #1). Each
+answer, whatever its status:
 
-- no answer is ever a 5xx (schemathesis's `not_a_server_error`);
-- a 2xx answer conforms to the response schema (`response_schema_conformance`);
-- a 4xx answer in JSON says why (a non-empty `detail`);
-- without a key, or with a wrong one, every operation but the health check answers 401.
+- is not a 5xx (`not_a_server_error`);
+- has a status the description lists for the operation (`status_code_conformance`), in a media
+  type it lists (`content_type_conformance`), with the headers it says are always there
+  (`response_headers_conformance`: the rate headers, Retry-After, Location...), and a body that
+  matches the schema of that status (`response_schema_conformance`: every refusal a Problem);
+- for input that breaks the description, is a refusal (`negative_data_rejection`).
+
+Without a key, or with a wrong one, every operation but the health check answers 401, in the
+described shape. Then a stateful run: schemathesis's state machine follows the description's
+links (a lead created, then read, its decisions, brief and events, accepted; a config stored,
+read, diffed, activated, rolled back; a key created and revoked; an account saved and read),
+with the same checks and those that need a sequence (`use_after_free`,
+`ensure_resource_availability`); every link is followed at least once.
 
 Generation is derandomized, so a run is the same on every machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
 
 from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
@@ -37,7 +62,18 @@ from tests.api.server import serve
 from tests.conftest import pg_schema
 from tests.services.fixtures import activate
 
-EXAMPLES = 15  # per operation and mode: about 700 requests per database
+EXAMPLES = 20  # per operation and mode
+STATEFUL_RUNS = 12  # of a fixed seed each
+STATEFUL_SCENARIOS = 6  # per run, each of up to STATEFUL_STEPS requests
+STATEFUL_STEPS = 10
+
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 CONFIG = """
 name: fuzz
@@ -91,6 +127,25 @@ class Served:
     schema: Any
     admin_key: str
     store: Store
+    session: requests.Session
+    requests: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def took(self, kind: str, started: float) -> None:
+        self.seconds[kind] = self.seconds.get(kind, 0.0) + time.perf_counter() - started
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}", "X-API-Key": self.admin_key}
+
+    def call(self, case: Any, kind: str, headers: dict[str, str] | None = None) -> Any:
+        self.requests[kind] += 1
+        return case.call(
+            base_url=self.base_url,
+            session=self.session,
+            headers=self.headers if headers is None else headers,
+            timeout=30,
+        )
 
 
 def _org() -> Any:
@@ -108,20 +163,22 @@ def _org() -> Any:
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """One database for the module (the requests of every test go to one server)."""
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("fuzz") / "leadroute.db"
-        yield f"sqlite:///{path}"
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@contextmanager
+def _database(backend: str, directory: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'leadroute.db'}"
         return
     with pg_schema() as url:
         yield url
 
 
-@pytest.fixture(scope="module")
-def served(database_url: str) -> Iterator[Served]:
+@contextmanager
+def _serving(database_url: str) -> Iterator[Served]:
+    """A server over a new database: the org, CONFIG active, lead L1 routed, two keys."""
     store = Store(database_url)
     store.migrate()
     activate(store, _org(), CONFIG)
@@ -133,7 +190,7 @@ def served(database_url: str) -> Iterator[Served]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("LEADROUTE_HUBSPOT_SECRET", "fuzz-secret")
         env.delenv("LEADROUTE_SALESFORCE_ORG_ID", raising=False)
-        with serve(create_app(store, auth=auth)) as client:
+        with serve(create_app(store, auth=auth)) as client, requests.Session() as session:
             routed = client.post(
                 "/v1/leads",
                 json={"id": "L1", "email": "ada@acme.com", "company": "Acme", "country": "US"},
@@ -142,8 +199,22 @@ def served(database_url: str) -> Iterator[Served]:
             assert routed.status_code == 201, routed.text
             base_url = str(client.base_url)
             schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
-            yield Served(base_url, schema, admin_key, store)
+            yield Served(base_url, schema, admin_key, store, session)
     store.dispose()
+
+
+@pytest.fixture(scope="module")
+def served(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One server for the stateless tests (the requests of every test go to it)."""
+    with _database(backend, tmp_path_factory.mktemp("fuzz")) as url, _serving(url) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh(backend: str, tmp_path: Path) -> Iterator[Served]:
+    """A server of its own, so the stateful run meets the same state whatever ran before."""
+    with _database(backend, tmp_path) as url, _serving(url) as running:
+        yield running
 
 
 def _strategy(operation: Any, mode: GenerationMode) -> st.SearchStrategy[Any]:
@@ -156,7 +227,7 @@ def _strategy(operation: Any, mode: GenerationMode) -> st.SearchStrategy[Any]:
     return st.one_of(generated, pinned)
 
 
-def _run(operation: Any, mode: GenerationMode, examples: int, check: Any) -> None:
+def _run(operation: Any, mode: GenerationMode, examples: int, check: Callable[[Any], None]) -> None:
     @settings(
         max_examples=examples,
         deadline=None,
@@ -184,63 +255,160 @@ def _header(answer: Any, name: str) -> str:
 def _reason(answer: Any) -> Any:
     try:
         return answer.json().get("detail")
-    except ValueError:
+    except (ValueError, AttributeError):
         return None
 
 
 @pytest.mark.parametrize(("label", "mode"), MODES)
-def test_no_input_gets_a_server_error(served: Served, label: str, mode: GenerationMode) -> None:
+def test_every_answer_is_as_described(served: Served, label: str, mode: GenerationMode) -> None:
     operation = served.schema.find_operation_by_label(label)
     assert operation is not None, label
-    key = served.admin_key
+    checks = list(CONFORMANCE)
+    if mode is GenerationMode.NEGATIVE:
+        checks.append(negative_data_rejection)
     refused: list[int] = []
+    started = time.perf_counter()
 
     def check(case: Any) -> None:
-        answer = case.call(
-            base_url=served.base_url,
-            headers={"Authorization": f"Bearer {key}", "X-API-Key": key},
-            timeout=30,
-        )
+        answer = served.call(case, mode.value)
         if answer.status_code == 429 or _header(answer, "www-authenticate"):
             refused.append(answer.status_code)
-        case.validate_response(answer, checks=[not_a_server_error])
-        if 200 <= answer.status_code < 300 and mode is GenerationMode.POSITIVE:
-            case.validate_response(answer, checks=[response_schema_conformance])
-        if (
-            400 <= answer.status_code < 500
-            and _header(answer, "content-type") == "application/json"
-        ):
-            assert _reason(answer), (answer.status_code, answer.text)
+        case.validate_response(answer, checks=checks, headers=served.headers)
 
     _run(operation, mode, EXAMPLES, check)
+    served.took(mode.value, started)
     assert not refused, "the key was refused: the fuzz tested nothing"
 
 
 def test_without_a_valid_key_every_operation_answers_401(served: Served) -> None:
-    """401 whatever the input, but for a URL no request may have (a NUL in it), which is
-    refused as unreadable before any key is looked at, like an oversized body."""
+    """401 whatever the input, in the described shape, but for a URL no request may have (a
+    NUL in it), which is refused as unreadable before any key is looked at."""
+    started = time.perf_counter()
     refused: dict[str, set[int]] = {}
+    credentials: list[dict[str, str]] = [
+        {},
+        {"Authorization": "Bearer lr_00000000_" + "x" * 43},
+        {"Authorization": f"Basic {served.admin_key}"},  # a valid key, in a scheme not taken
+        {"Authorization": "foo", "X-API-Key": served.admin_key},
+        {"Authorization": "Bearer lr_00000000_" + "x" * 43, "X-API-Key": served.admin_key},
+    ]
     for label, _ in OPERATIONS:
         operation = served.schema.find_operation_by_label(label)
         assert operation is not None, label
         answers: set[int] = set()
 
         def check(case: Any, answers: set[int] = answers) -> None:
-            for headers in ({}, {"Authorization": "Bearer lr_00000000_" + "x" * 43}):
-                answer = case.call(base_url=served.base_url, headers=headers, timeout=30)
-                case.validate_response(answer, checks=[not_a_server_error])
+            for headers in credentials:
+                answer = served.call(case, "no key", headers)
+                case.validate_response(answer, checks=CONFORMANCE, headers=headers)
                 if answer.status_code == 400 and "NUL character" in str(_reason(answer)):
                     continue
                 answers.add(answer.status_code)
                 if answer.status_code == 401:
                     assert _header(answer, "www-authenticate").startswith("Bearer")
 
-        _run(operation, GenerationMode.POSITIVE, 3, check)
+        _run(operation, GenerationMode.POSITIVE, 2, check)
         refused[label] = answers
+    served.took("no key", started)
     assert refused.pop("GET /v1/health") == {200}
     assert all(codes == {401} for codes in refused.values()), {
         label: codes for label, codes in refused.items() if codes != {401}
     }
+
+
+def test_stateful_workflows_follow_every_link(fresh: Served, served: Served) -> None:
+    """Sequences along the OpenAPI links, each answer checked as above: every operation a link
+    leads to is reached by one, with what an earlier answer (or request) named.
+
+    The server keeps what each scenario did (a key name is taken once, a rollback needs an
+    earlier version), so a scenario Hypothesis replays may find it changed and draw otherwise
+    (FlakyStrategyDefinition). Like schemathesis's own runner, that ends a run, not the test:
+    the scenarios run in short runs of fixed seeds, and every check failure is recorded as it
+    happens, so ending a run early cannot hide one."""
+    links = [  # (source operation, target operation)
+        (f"{method.upper()} {path}", link["operationId"])
+        for path, methods in fresh.schema.raw_schema["paths"].items()
+        for method, operation in methods.items()
+        for answer in operation["responses"].values()
+        for link in answer.get("links", {}).values()
+    ]
+    label = {
+        operation["operationId"]: f"{method.upper()} {path}"
+        for path, methods in fresh.schema.raw_schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    followed: Counter[tuple[str, str]] = Counter()
+    failures: list[str] = []
+    checks = [*CONFORMANCE, use_after_free, ensure_resource_availability]
+    started = time.perf_counter()
+
+    # Only the links the description declares: schemathesis would otherwise infer more, e.g.
+    # GET /v1/keys -> DELETE /v1/keys/{name}, which revokes the key the fuzz runs with.
+    fresh.schema.config.phases.stateful.inference.algorithms = []
+
+    class Workflow(fresh.schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            fresh.requests["stateful"] += 1
+            return {
+                "base_url": fresh.base_url,
+                "session": fresh.session,
+                "headers": fresh.headers,
+                "timeout": 30,
+            }
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            try:
+                case.validate_response(
+                    response,
+                    checks=checks,
+                    headers=fresh.headers,
+                    transport_kwargs=kwargs or None,
+                    recorder=self.recorder,
+                )
+            except FailureGroup as exc:
+                failures.append(f"{case.operation.label}: {exc}")
+                raise
+
+        def step(self, input: Any) -> Any:
+            output = super().step(input)
+            if output.response.status_code in (401, 429):
+                failures.append(f"the key was refused: {output.response.text}")
+            if input.transition is not None and input.is_applied:
+                # "POST /v1/leads -> [201] GetLead -> GET /v1/leads/{lead_id}"
+                source, _, _ = input.transition.id.partition(" -> ")
+                followed[source, input.case.operation.label] += 1
+            return output
+
+        def teardown(self) -> None:
+            fresh.requests["stateful scenarios"] += 1
+            super().teardown()
+
+    ended_early = 0
+    for run in range(STATEFUL_RUNS):
+        machine: Any = seed(run)(type(f"Workflow{run}", (Workflow,), {}))
+        try:
+            machine.run(
+                settings=settings(
+                    max_examples=STATEFUL_SCENARIOS,
+                    stateful_step_count=STATEFUL_STEPS,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
+            )
+        except FlakyStrategyDefinition:
+            ended_early += 1
+    served.requests.update(fresh.requests)
+    served.took("stateful", started)
+    assert not failures, failures
+    assert links, "the description has no links"
+    targets = {label[target] for _, target in links}
+    assert targets == {target for _, target in followed}, sorted(followed)
+    assert sum(followed.values()) >= len(links), sorted(followed)
+    assert ended_early < STATEFUL_RUNS // 2, f"{ended_early} of {STATEFUL_RUNS} runs ended early"
 
 
 def test_the_fuzzed_server_still_works(served: Served) -> None:
@@ -253,3 +421,8 @@ def test_the_fuzzed_server_still_works(served: Served) -> None:
         assert answer.status_code in (200, 201), answer.text
         assert answer.json()["outcome"] in ("routed", "held", "unrouted")
         assert client.get("/v1/leads/L1").status_code == 200
+    print(
+        f"\nschemathesis: {len(OPERATIONS)} operations; requests {dict(served.requests)} "
+        f"({sum(served.requests.values())}); seconds "
+        f"{ {k: round(v, 1) for k, v in served.seconds.items()} }"
+    )

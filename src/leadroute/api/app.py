@@ -32,7 +32,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -44,7 +44,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadroute.adapters import orgfile
@@ -116,7 +116,19 @@ class RepChange(BaseModel):
     working_hours: Any = Field(None, description="as in the org file")
 
 
+EXAMPLE_CONFIG = """name: inbox
+queues:
+  inbox: {message: "Thanks: we will be in touch"}
+flow:
+  - id: everyone
+    fallback: true
+    then: {queue: inbox}
+"""
+
+
 class ConfigText(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"source": EXAMPLE_CONFIG}]})
+
     source: str = Field(description="the routing config, YAML")
 
 
@@ -141,6 +153,19 @@ class Erasure(BaseModel):
 
 
 MAX_SEQ = 2**31 - 1  # config versions are numbered in a 32-bit column
+
+# Optional parameters are described as what may be sent (a string), not as "string or null":
+# a header or a query parameter cannot be null, and "null" would be taken as text.
+Text = Annotated[str | None, WithJsonSchema({"type": "string"})]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="a retry with the same key and request gets the first answer",
+    ),
+    WithJsonSchema({"type": "string", "maxLength": 200}),
+]
+Since = Annotated[datetime | None, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 # -- what each operation may answer (its OpenAPI description) -------------------------------------
@@ -177,6 +202,10 @@ def shared_answers(*, protected: bool, has_input: bool) -> dict[str, dict[str, A
     answers = {
         "400": problem(
             "The URL holds a NUL character (%00), or a JSON body is not UTF-8 or cannot be read."
+        ),
+        "408": problem(
+            "The request body did not arrive whole within the body deadline "
+            "(LEADROUTE_BODY_TIMEOUT); the connection is closed."
         ),
         "413": problem("The request body is over the size limit."),
         "415": problem(
@@ -292,6 +321,25 @@ CONFIG_LINKS = {
     },
 }
 REP = {"rep_id": "$response.body#/0/id"}
+ACCOUNT = {"account_id": "$response.body#/0/id"}
+
+
+def listed(links: dict[str, Any], member: str, parameter: str) -> dict[str, Any]:
+    """`links` (whose `parameter` comes from the answer's `member`) for an answer that lists such
+    objects: the same links, from its first item."""
+    first = f"$response.body#/0/{member}"
+    return {
+        name: {
+            **link,
+            "parameters": {
+                key: first if value == f"$response.body#/{member}" else value
+                for key, value in link["parameters"].items()
+            },
+        }
+        for name, link in links.items()
+    }
+
+
 REP_LINKS = {
     "GetRep": {"operationId": "get_rep", "parameters": REP},
     "ChangeRep": {"operationId": "patch_rep", "parameters": REP},
@@ -373,10 +421,38 @@ WEB_TO_LEAD_REQUEST = {
         },
     }
 }
+REJECTED_LINKS = {name: LEAD_LINKS[name] for name in ("GetLead", "GetDecisions", "GetEvents")}
 DECISION = problem(
     "The lead is not valid (`detail` says why; it is kept as rejected under `lead_id`), or "
-    "the Idempotency-Key was used with a different request."
+    "the Idempotency-Key was used with a different request.",
+    links=REJECTED_LINKS,
 )
+LEAD_FIELDS = {
+    "id": "the lead's id in the system it comes from (else one is made)",
+    "email": "an email, company, last_name, phone or domain is needed to identify the lead",
+    "first_name": "also FirstName (Salesforce), firstname (HubSpot)",
+    "last_name": "also LastName, lastname",
+    "company": "also Company",
+    "phone": "also Phone",
+    "domain": "the company's web domain (or website)",
+    "country": "also Country",
+    "employees": "a number; also NumberOfEmployees, numemployees",
+}
+LEAD_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "description": "The lead's fields, by leadroute's, Salesforce's or HubSpot's "
+                    "names; any others are kept as custom fields.",
+                    "properties": {
+                        name: {"description": text} for name, text in LEAD_FIELDS.items()
+                    },
+                }
+            }
+        }
+    }
+}
 
 
 def _metrics() -> tuple[CollectorRegistry, Counter, Counter, Histogram]:
@@ -500,15 +576,19 @@ def create_app(
             ),
             422: DECISION,
         },
+        openapi_extra=LEAD_BODY,
     )
     async def post_lead(
         lead: dict[str, Any] = Body(
             ...,
-            examples=[{"email": "ada@acme.com", "company": "Acme", "country": "US"}],
+            examples=[
+                {"email": "ada@acme.com", "company": "Acme", "country": "US"},
+                {"id": "00Q5e00001AbCdE", "Email": "lin@wu-labs.com", "NumberOfEmployees": 120},
+            ],
         ),
-        idempotency_key: str | None = Header(None, max_length=200),
+        idempotency_key: IdempotencyKey = None,
         channel: str = "api",
-        source: str | None = None,
+        source: Text = None,
     ) -> JSONResponse:
         """Route one lead now. The answer is its decision: the rep (with the booking link) or
         the queue (with its redirect URL or message), the route and the reason."""
@@ -534,9 +614,9 @@ def create_app(
     )
     async def post_leads(
         body: dict[str, Any] = Body(..., examples=[{"leads": [{"email": "a@b.com"}]}]),
-        idempotency_key: str | None = Header(None, max_length=200),
+        idempotency_key: IdempotencyKey = None,
         channel: str = "api",
-        source: str | None = None,
+        source: Text = None,
     ) -> JSONResponse:
         """Route many leads (at most 1,000); the answer has each lead's decision or reason."""
         check_body(body)
@@ -609,7 +689,7 @@ def create_app(
             ),
         },
     )
-    async def post_action(lead_id: str, action: str, actor: str | None = None) -> dict[str, Any]:
+    async def post_action(lead_id: str, action: str, actor: Text = None) -> dict[str, Any]:
         """The rep accepted, contacted, converted or disqualified the lead (stops its SLA)."""
         try:
             status = await run_in_threadpool(
@@ -621,8 +701,12 @@ def create_app(
             raise HTTPException(409, str(exc)) from None
         return {"lead_id": lead_id, "action": action, "status": status}
 
-    @app.get("/v1/decisions", dependencies=[scope("read")])
-    async def get_recent(since: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    @app.get(
+        "/v1/decisions",
+        dependencies=[scope("read")],
+        responses={200: {"links": listed(LEAD_LINKS, "lead_id", "lead_id")}},
+    )
+    async def get_recent(since: Since = None, limit: int = 100) -> list[dict[str, Any]]:
         """Current decisions (at most `limit`, 1 to 1,000), from `since` on."""
         limit = max(1, min(limit, 1000))
 
@@ -660,7 +744,7 @@ def create_app(
                 }
             ],
         ),
-        source: str | None = None,
+        source: Text = None,
     ) -> ActivityResult:
         """Record engagement events and re-route the parked leads they move."""
         check_body(body)
@@ -699,8 +783,14 @@ def create_app(
 
     # -- org: accounts and reps ----------------------------------------------------------------
 
-    @app.get("/v1/accounts", dependencies=[scope("read")])
-    async def get_accounts(domain: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    @app.get(
+        "/v1/accounts",
+        dependencies=[scope("read")],
+        responses={
+            200: {"links": {"GetAccount": {"operationId": "get_account", "parameters": ACCOUNT}}}
+        },
+    )
+    async def get_accounts(domain: Text = None, limit: int = 100) -> list[dict[str, Any]]:
         org = await run_in_threadpool(store.load_org)
         accounts = org.accounts.values()
         if domain:
@@ -715,8 +805,30 @@ def create_app(
             raise HTTPException(404, f"no account '{account_id}'")
         return orgfile.account_to_doc(account)
 
-    @app.post("/v1/accounts", dependencies=[scope("admin")])
-    async def post_accounts(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    @app.post(
+        "/v1/accounts",
+        dependencies=[scope("admin")],
+        responses={
+            200: {
+                "description": "Saved",
+                "links": {
+                    "GetAccount": {
+                        "operationId": "get_account",
+                        "parameters": {"account_id": "$request.body#/accounts/0/id"},
+                    }
+                },
+            },
+            422: problem("An account is not valid (`detail` says which and why)."),
+        },
+    )
+    async def post_accounts(
+        body: dict[str, Any] = Body(
+            ...,
+            examples=[
+                {"accounts": [{"id": "globex", "name": "Globex", "domain": "globex.example"}]}
+            ],
+        ),
+    ) -> dict[str, Any]:
         """Create or update accounts: {"accounts": [{id, name, domain, owner, ...}]}."""
         check_body(body)
         docs = body.get("accounts")
@@ -789,7 +901,11 @@ def create_app(
     def validate(source: str) -> tuple[Any, list[dict[str, Any]]]:
         return validate_source(store, source)
 
-    @app.get("/v1/configs", dependencies=[scope("read")])
+    @app.get(
+        "/v1/configs",
+        dependencies=[scope("read")],
+        responses={200: {"links": listed(CONFIG_LINKS, "seq", "seq")}},
+    )
     async def get_configs() -> list[dict[str, Any]]:
         return [config_summary(c) for c in await run_in_threadpool(store.configs)]
 

@@ -87,7 +87,7 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    detail: str = Field(description="why the request was refused, in a sentence")
+    detail: str = Field(min_length=1, description="why the request was refused, in a sentence")
     errors: list[ValidationIssue] | SkipJsonSchema[None] = Field(
         None, description="each way the request does not fit the API's description (422)"
     )
