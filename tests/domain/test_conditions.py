@@ -726,3 +726,10 @@ def test_jsonlogic_conditions_use_jsonlogic_truthiness() -> None:
     zero_text = compiler.compile({"jsonlogic": {"cat": ["0"]}}, ("when",))
     assert issues == []
     assert not nan.test({}) and not empty.test({}) and zero_text.test({})
+
+
+def test_every_operator_of_the_vocabulary_has_a_compiler() -> None:
+    from leadroute.domain.conditions import LEAF_COMPILERS
+    from leadroute.domain.fields import ALL_OPERATORS
+
+    assert set(ALL_OPERATORS) == set(LEAF_COMPILERS)

@@ -132,97 +132,140 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+Getter = Callable[[Data], Any]
+
+
+def _equals(get: Getter, op: str, value: Any) -> Test:
+    expected = _fold(value)
+    negate = op == "ne"
+
+    def eq(d: Data) -> bool:
+        actual = get(d)
+        if isinstance(actual, str):
+            actual = actual.casefold()
+        elif isinstance(actual, list):
+            return (expected in [_fold(a) for a in actual]) != negate
+        return bool(actual == expected) != negate
+
+    return eq
+
+
+def _member(get: Getter, op: str, value: Any) -> Test:
+    options = frozenset(_fold(v) for v in value)
+    negate = op == "not_in"
+
+    def member(d: Data) -> bool:
+        actual = get(d)
+        if isinstance(actual, str):
+            return (actual.casefold() in options) != negate
+        if isinstance(actual, list):
+            return any(_fold(a) in options for a in actual) != negate
+        try:
+            return (actual in options) != negate
+        except TypeError:
+            return negate
+
+    return member
+
+
+def _contains(get: Getter, op: str, value: Any) -> Test:
+    needle = _fold(value)
+
+    def contains(d: Data) -> bool:
+        actual = get(d)
+        if isinstance(actual, str):
+            return isinstance(needle, str) and needle in actual.casefold()
+        if isinstance(actual, list):
+            return needle in [_fold(a) for a in actual]
+        return False
+
+    return contains
+
+
+def _affix(get: Getter, op: str, value: Any) -> Test:
+    affix = str(value).casefold()
+    method = str.startswith if op == "starts_with" else str.endswith
+
+    def affix_test(d: Data) -> bool:
+        actual = get(d)
+        return isinstance(actual, str) and method(actual.casefold(), affix)
+
+    return affix_test
+
+
+def _matches(get: Getter, op: str, value: Any) -> Test:
+    pattern = re.compile(str(value), re.IGNORECASE)
+
+    def matches(d: Data) -> bool:
+        actual = get(d)
+        return isinstance(actual, str) and pattern.search(actual) is not None
+
+    return matches
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _ordered(get: Getter, op: str, value: Any) -> Test:
+    bound = value
+    compare = _ORDER[op]
+
+    def ordered(d: Data) -> bool:
+        actual = get(d)
+        return _number(actual) and compare(actual, bound)
+
+    return ordered
+
+
+def _between(get: Getter, op: str, value: Any) -> Test:
+    low, high = value
+
+    def between(d: Data) -> bool:
+        actual = get(d)
+        return _number(actual) and low <= actual <= high
+
+    return between
+
+
+def _presence(get: Getter, op: str, value: Any) -> Test:
+    want_present = bool(value) == (op == "exists")
+
+    def presence(d: Data) -> bool:
+        return (not _is_empty(get(d))) == want_present
+
+    return presence
+
+
+# operator -> how a leaf with it becomes a test (getter of the field, operator, value)
+LEAF_COMPILERS: dict[str, Callable[[Getter, str, Any], Test]] = {
+    "eq": _equals,
+    "ne": _equals,
+    "in": _member,
+    "not_in": _member,
+    "contains": _contains,
+    "starts_with": _affix,
+    "ends_with": _affix,
+    "matches": _matches,
+    "gt": _ordered,
+    "gte": _ordered,
+    "lt": _ordered,
+    "lte": _ordered,
+    "between": _between,
+    "exists": _presence,
+    "missing": _presence,
+}
+
+
 def _compile_leaf(leaf: Leaf) -> Test:
-    get = getter(leaf.field)
-    op, value = leaf.op, leaf.value
-    if op in ("eq", "ne"):
-        expected = _fold(value)
-        negate = op == "ne"
-
-        def eq(d: Data) -> bool:
-            actual = get(d)
-            if isinstance(actual, str):
-                actual = actual.casefold()
-            elif isinstance(actual, list):
-                return (expected in [_fold(a) for a in actual]) != negate
-            return bool(actual == expected) != negate
-
-        return eq
-    if op in ("in", "not_in"):
-        options = frozenset(_fold(v) for v in value)
-        negate = op == "not_in"
-
-        def member(d: Data) -> bool:
-            actual = get(d)
-            if isinstance(actual, str):
-                return (actual.casefold() in options) != negate
-            if isinstance(actual, list):
-                return any(_fold(a) in options for a in actual) != negate
-            try:
-                return (actual in options) != negate
-            except TypeError:
-                return negate
-
-        return member
-    if op == "contains":
-        needle = _fold(value)
-
-        def contains(d: Data) -> bool:
-            actual = get(d)
-            if isinstance(actual, str):
-                return isinstance(needle, str) and needle in actual.casefold()
-            if isinstance(actual, list):
-                return needle in [_fold(a) for a in actual]
-            return False
-
-        return contains
-    if op in ("starts_with", "ends_with"):
-        affix = str(value).casefold()
-        method = str.startswith if op == "starts_with" else str.endswith
-
-        def affix_test(d: Data) -> bool:
-            actual = get(d)
-            return isinstance(actual, str) and method(actual.casefold(), affix)
-
-        return affix_test
-    if op == "matches":
-        pattern = re.compile(str(value), re.IGNORECASE)
-
-        def matches(d: Data) -> bool:
-            actual = get(d)
-            return isinstance(actual, str) and pattern.search(actual) is not None
-
-        return matches
-    if op in ("gt", "gte", "lt", "lte"):
-        bound = value
-        compare: Callable[[Any, Any], bool] = {
-            "gt": lambda a, b: a > b,
-            "gte": lambda a, b: a >= b,
-            "lt": lambda a, b: a < b,
-            "lte": lambda a, b: a <= b,
-        }[op]
-
-        def ordered(d: Data) -> bool:
-            actual = get(d)
-            return _number(actual) and compare(actual, bound)
-
-        return ordered
-    if op == "between":
-        low, high = value
-
-        def between(d: Data) -> bool:
-            actual = get(d)
-            return _number(actual) and low <= actual <= high
-
-        return between
-    if op in ("exists", "missing"):
-        want_present = bool(value) == (op == "exists")
-
-        def presence(d: Data) -> bool:
-            return (not _is_empty(get(d))) == want_present
-
-        return presence
-    raise AssertionError(f"unhandled operator {op}")
+    compiler = LEAF_COMPILERS.get(leaf.op)
+    if compiler is None:
+        raise AssertionError(f"unhandled operator {leaf.op}")
+    return compiler(getter(leaf.field), leaf.op, leaf.value)
 
 
 def _describe_leaf(leaf: Leaf) -> str:
