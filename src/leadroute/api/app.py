@@ -64,6 +64,7 @@ from leadroute.adapters.store.errors import RETRY_AFTER_SECONDS, database_unavai
 from leadroute.adapters.store.key_store import KeyStore
 from leadroute.adapters.store.sql import Store
 from leadroute.api import payload
+from leadroute.api.deadline import BodyDeadline
 from leadroute.api.payload import ConfigProblem, Problem, Refused, check_body, problem_response
 from leadroute.api.security import Authenticator, BodyLimit, RateHeaders
 from leadroute.api.state import ApiState
@@ -490,6 +491,7 @@ def create_app(
     auth: Authenticator | bool = True,
     max_body_bytes: int = 2_000_000,
     console_auth: ConsoleAuth | None = None,
+    body_timeout: float | None = None,  # default: LEADROUTE_BODY_TIMEOUT
 ) -> FastAPI:
     """The API over `store` (default: the configured database, migrated).
 
@@ -514,6 +516,7 @@ def create_app(
     payload.install(app)
     app.add_middleware(RateHeaders)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyDeadline, seconds=body_timeout)  # 408 for a body that is too slow
     registry, requests_total, leads_total, latency = _metrics()
     authenticator = Authenticator(store) if auth is True else auth or None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -422,19 +423,60 @@ def serve(
         int | None,
         typer.Option(help="requests per API key and minute (default $LEADROUTE_RATE_PER_MINUTE)"),
     ] = None,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="seconds a client may take to send a request's line and headers "
+            "(default $LEADROUTE_HEADER_TIMEOUT, 10)",
+        ),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="seconds a client may take to send a request's whole body; later: 408 "
+            "(default $LEADROUTE_BODY_TIMEOUT, 30)",
+        ),
+    ] = None,
+    keep_alive_timeout: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="seconds an idle connection is kept open between requests "
+            "(default $LEADROUTE_KEEP_ALIVE_TIMEOUT, 5)",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve the HTTP API: leads in real time, activities, reps, configs, webhooks (see /docs)."""
     import uvicorn
 
     from leadroute.api import create_app
+    from leadroute.api.deadline import server_config
     from leadroute.api.security import Authenticator
 
     settings = get_settings()
     store = open_store(db)
     auth = Authenticator(store, rate_per_minute=rate_per_minute or settings.rate_per_minute)
-    app_ = create_app(store, auth=auth, max_body_bytes=settings.max_body_bytes)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    app_ = create_app(
+        store,
+        auth=auth,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=body_timeout or settings.body_timeout,
+    )
+    config = server_config(
+        app_,
+        host=host,
+        port=port,
+        header_timeout=header_timeout or settings.header_timeout,
+        keep_alive_timeout=keep_alive_timeout or settings.keep_alive_timeout,
+    )
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: the port is taken, the address is wrong...
+        raise typer.Exit(3)
 
 
 @app.command()
