@@ -1,4 +1,4 @@
-"""Activity files: CSV (a header row; `,` or `;`) or JSON Lines, one event per record.
+"""Activity files: CSV (a header row; `,` `;` tab or `|`) or JSON Lines, one event per record.
 
 Yields (line number, event) pairs, or (line number, ActivityError) for a record that cannot be
 read, so the importer counts it as rejected rather than losing it. Header names are matched
@@ -17,6 +17,7 @@ from typing import Any
 
 from leadroute.adapters.leadfile import read_text
 from leadroute.domain.intent import ActivityError
+from leadroute.domain.records import sniff_delimiter
 
 Event = tuple[int, Mapping[str, Any] | ActivityError]
 
@@ -49,9 +50,7 @@ def _jsonl(text: str) -> Iterator[Event]:
 
 
 def _csv(text: str) -> Iterator[Event]:
-    sample = text[:8192]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text[:8192]))
     header = [_key(h) for h in next(reader, [])]
     end = reader.line_num
     for cells in reader:

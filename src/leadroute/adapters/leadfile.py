@@ -9,109 +9,36 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from leadroute.domain import records
 from leadroute.domain.fields import Vocabulary
 from leadroute.domain.lead import Lead, LeadLimits
+from leadroute.domain.records import (
+    HEADER_ALIASES,
+    ColumnMapping,
+    ParsedRow,
+    canonical_header,
+    sniff_delimiter,
+)
 from leadroute.settings import lead_limits
 
-# Salesforce Lead API names and HubSpot properties/labels -> leadroute fields.
-# Salesforce Lead API names, HubSpot internal property names and HubSpot export labels, reduced
-# to lower-case letters and digits, -> leadroute fields.
-HEADER_ALIASES: Mapping[str, str] = {
-    # Salesforce
-    "firstname": "first_name",
-    "lastname": "last_name",
-    "mobilephone": "mobile_phone",
-    "postalcode": "postal_code",
-    "numberofemployees": "employees",
-    "annualrevenue": "annual_revenue",
-    "leadsource": "lead_source",
-    "countrycode": "country",
-    "statecode": "state",
-    "ownerid": "crm_owner_id",
-    "status": "lead_status",
-    "createddate": "received_at",
-    "productinterest": "product_interest",
-    # HubSpot internal names
-    "jobtitle": "title",
-    "zip": "postal_code",
-    "numemployees": "employees",
-    "lifecyclestage": "lifecycle_stage",
-    "hsleadstatus": "lead_status",
-    "hubspotownerid": "crm_owner_id",
-    "createdate": "received_at",
-    "hsobjectid": "id",
-    # HubSpot export labels
-    "recordid": "id",
-    "emailaddress": "email",
-    "companyname": "company",
-    "phonenumber": "phone",
-    "mobilephonenumber": "mobile_phone",
-    "websiteurl": "website",
-    "companydomainname": "domain",
-    "streetaddress": "street",
-    "stateregion": "state",
-    "countryregion": "country",
-    "zipcode": "postal_code",
-    "contactowner": "crm_owner_id",
-    "leadstatus": "lead_status",
-    "createdatetime": "received_at",
-    # common spreadsheet headers
-    "leadid": "id",
-    "receivedat": "received_at",
-    "leadtype": "lead_type",
-    "requesttype": "request_type",
-    "emaildomain": "email_domain",
-    "employees": "employees",
-    "employeecount": "employees",
-    "companysize": "employees",
-    "revenue": "annual_revenue",
-    "province": "state",
-    "region": "state",
-    "postcode": "postal_code",
-    "mobile": "mobile_phone",
-    "telephone": "phone",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRow:
-    row: int
-    lead: Lead | None
-    reason: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """A mapping file: which column is which field, and the source/channel of the file.
-
-    columns:
-      "Lead Score (custom)": score
-      "Internal notes": null        # drop this column
-    channel: list_import
-    source: Webinar 2026-11
-    """
-
-    columns: Mapping[str, str | None] = field(default_factory=dict)
-    channel: str | None = None
-    source: str | None = None
-
-    def lookup(self, header: str) -> tuple[bool, str | None]:
-        """(found, field) for a header named in the file, matched case-insensitively."""
-        key = header.strip().lstrip("\ufeff").casefold()
-        for name, target in self.columns.items():
-            if name.strip().casefold() == key:
-                return True, target
-        return False, None
+__all__ = [
+    "HEADER_ALIASES",
+    "ColumnMapping",
+    "ParsedRow",
+    "batch_id_for",
+    "build_lead",
+    "canonical_header",
+    "load_mapping",
+    "read_leads",
+    "read_text",
+]
 
 
 def load_mapping(path: Path) -> ColumnMapping:
@@ -137,23 +64,6 @@ def load_mapping(path: Path) -> ColumnMapping:
     )
 
 
-def canonical_header(
-    header: str, vocabulary: Vocabulary, mapping: ColumnMapping | None = None
-) -> str | None:
-    """The leadroute field a column holds; None for a column the mapping drops."""
-    if mapping is not None:
-        found, target = mapping.lookup(header)
-        if found:
-            return target
-    text = header.strip().lstrip("\ufeff")
-    snake = re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower())
-    snake = snake.strip("_")
-    if vocabulary.get(snake) is not None or snake in ("received_at", "source"):
-        return snake
-    compact = snake.replace("_", "")
-    return HEADER_ALIASES.get(compact, snake)
-
-
 def batch_id_for(path: Path) -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return f"b{digest[:10]}"
@@ -167,19 +77,6 @@ def read_text(path: Path) -> str:
         return data.decode("latin-1")
 
 
-def _received(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"received_at is not an ISO date/time: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def build_lead(
     raw: Mapping[str, Any],
     *,
@@ -189,37 +86,15 @@ def build_lead(
     source: str | None = None,
     limits: LeadLimits | None = None,
 ) -> Lead:
-    """Turn one mapped record into a Lead; raise ValueError with a plain reason if it can't
-    (among them a record over `limits`, by default LEADROUTE_LEAD_MAX_FIELDS and _MAX_DEPTH)."""
-    too_large = (limits or lead_limits()).problem(raw)
-    if too_large is not None:
-        raise ValueError(too_large)
-    fields: dict[str, Any] = {}
-    problems = []
-    for key, value in raw.items():
-        if key in ("id", "received_at", "source"):
-            continue
-        try:
-            coerced = vocabulary.coerce(key, value)
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        if coerced is not None:
-            fields[key] = coerced
-    if problems:
-        raise ValueError("; ".join(problems))
-    if not any(fields.get(k) for k in ("email", "company", "last_name", "phone", "domain")):
-        raise ValueError(
-            "no email, company, last name, phone or domain: nothing identifies the lead"
-        )
-    lead_id = str(raw.get("id") or "").strip() or default_id
-    source = raw.get("source") or fields.get("lead_source") or source
-    return Lead(
-        id=lead_id,
-        fields=fields,
-        source=str(source) if source else None,
-        channel=str(fields.get("channel") or channel or "") or None,
-        received_at=_received(raw.get("received_at")),
+    """`records.build_lead` with the configured caps (LEADROUTE_LEAD_MAX_FIELDS and
+    _MAX_DEPTH) unless `limits` says otherwise."""
+    return records.build_lead(
+        raw,
+        default_id=default_id,
+        vocabulary=vocabulary,
+        channel=channel,
+        source=source,
+        limits=limits or lead_limits(),
     )
 
 
@@ -295,9 +170,7 @@ def _jsonl(text: str, reader: _Reader) -> Iterator[ParsedRow]:
 
 
 def _csv(text: str, reader_: _Reader) -> Iterator[ParsedRow]:
-    sample = text[:8192]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text[:8192]))
     try:
         header = next(reader)
     except StopIteration:
