@@ -25,13 +25,13 @@ from leadroute.services.predictive import (
     MIN_ROWS,
     History,
     Training,
-    _pipeline,
     history_from_file,
     history_from_store,
     outcome_of,
     train,
 )
 from leadroute.services.routing import RoutingService
+from leadroute.services.training import _pipeline
 from tests.services import fixtures as fx
 
 ROWS = 3000
@@ -269,3 +269,61 @@ def test_model_versions_in_the_store(store: Store, training: Training) -> None:
     assert models.active("other") is not None  # other names are untouched
     assert not models.activate("conversion", 9)
     assert models.get("conversion", 9) is None
+
+
+def test_without_scikit_learn_scoring_works_and_training_says_what_to_install(
+    training: Training, history: History, tmp_path: Path
+) -> None:
+    """In a process where scikit-learn cannot be imported (as after `pip install leadroute`
+    without the `train` extra), every CLI module loads, a stored model scores and explains a
+    lead exactly as in this process, and `train` answers with what to install."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    from leadroute.adapters.store.model_store import ModelStore
+
+    db = tmp_path / "scores.db"
+    store = Store(f"sqlite:///{db}")
+    store.migrate()
+    ModelStore(store).save(training.model, training.metrics.as_record(), history.size)
+    store.dispose()
+    rows = history.rows[:60]
+    expected = [round(p, 12) for p in training.model.predict_many(rows)]
+    (tmp_path / "rows.json").write_text(json.dumps({"rows": rows, "outcomes": [1, 0] * 30}))
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+
+        class NoSklearn:
+            def find_spec(self, name, path=None, target=None):
+                if name == "sklearn" or name.startswith("sklearn."):
+                    raise ImportError("No module named 'sklearn'", name="sklearn")
+                return None
+
+        sys.meta_path.insert(0, NoSklearn())
+        import leadroute.cli  # every command module
+        from leadroute.adapters.store.model_store import ModelStore
+        from leadroute.adapters.store.sql import Store
+        from leadroute.services.predictive import History, TrainingUnavailable, train
+
+        data = json.load(open({str(tmp_path / "rows.json")!r}))
+        model = ModelStore(Store({f"sqlite:///{db}"!r})).active("conversion")
+        scores = [round(p, 12) for p in model.predict_many(data["rows"])]
+        assert model.explain(data["rows"][0]), "no explanation"
+        try:
+            train(History("file", data["rows"], data["outcomes"]))
+        except TrainingUnavailable as exc:
+            assert "pip install 'leadroute[train]'" in str(exc), exc
+        else:
+            raise AssertionError("trained without scikit-learn")
+        assert not [m for m in sys.modules if m.startswith("sklearn")]
+        print(json.dumps(scores))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected

@@ -13,6 +13,7 @@ from leadroute.cli.common import DbOption, console, errors, fail, open_store
 from leadroute.services.predictive import (
     History,
     Metrics,
+    TrainingUnavailable,
     context_for,
     explain_lead,
     history_from_file,
@@ -95,7 +96,7 @@ def score_train(
             training, version = train_and_save(
                 store, history, name=name, folds=folds, target=target if file else "status"
             )
-    except ValueError as exc:
+    except (ValueError, TrainingUnavailable) as exc:
         raise fail(str(exc)) from None
     _print_metrics(training.metrics)
     console.print(

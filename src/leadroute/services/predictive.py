@@ -26,13 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.calibration import calibration_curve  # type: ignore[import-untyped]
-from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from sklearn.metrics import brier_score_loss, roc_auc_score  # type: ignore[import-untyped]
-from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
-from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
-from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from leadroute.adapters.leadfile import canonical_header, read_leads
 from leadroute.adapters.store.model_store import ModelStore
@@ -44,7 +37,7 @@ from leadroute.domain.lead import Lead
 from leadroute.domain.matching import match_account
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Account, Org
-from leadroute.domain.predictive import Contribution, LinearModel, features
+from leadroute.domain.predictive import Contribution, LinearModel
 
 MIN_ROWS = 50
 POSITIVE = frozenset({"converted", "won", "closed won", "true", "1", "yes", "y"})
@@ -187,6 +180,10 @@ def history_from_store(store: Store, *, context: Context | None = None) -> Histo
 # -- training ----------------------------------------------------------------------------------
 
 
+class TrainingUnavailable(RuntimeError):
+    """scikit-learn is not installed (it is the `train` extra)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CalibrationBin:
     predicted: float  # mean predicted probability of the bin's leads
@@ -263,16 +260,6 @@ class Training:
     held_out: tuple[float, ...]  # each row's probability from the fold that did not see it
 
 
-def _pipeline(c: float) -> Pipeline:
-    return Pipeline(
-        [
-            ("features", DictVectorizer(sparse=False)),
-            ("scale", StandardScaler()),
-            ("model", LogisticRegression(C=c, max_iter=2000)),
-        ]
-    )
-
-
 def _check(outcomes: Sequence[int], folds: int) -> None:
     rows, positives = len(outcomes), sum(outcomes)
     if folds < 2:
@@ -293,21 +280,6 @@ def _check(outcomes: Sequence[int], folds: int) -> None:
         )
 
 
-def _bins(y: np.ndarray[Any, Any], p: np.ndarray[Any, Any], n_bins: int) -> list[CalibrationBin]:
-    """Reliability per decile of predicted probability (sklearn's calibration_curve with
-    strategy='quantile'), with the count of leads in each non-empty bin."""
-    observed, predicted = calibration_curve(y, p, n_bins=n_bins, strategy="quantile")
-    edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
-    counts = np.bincount(np.searchsorted(edges[1:-1], p), minlength=n_bins)
-    counts = counts[counts != 0]
-    if len(counts) != len(observed):  # calibration_curve binned differently than expected
-        raise RuntimeError("calibration bins do not line up with their counts")
-    return [
-        CalibrationBin(float(pr), float(ob), int(n))
-        for pr, ob, n in zip(predicted, observed, counts, strict=True)
-    ]
-
-
 def train(
     history: History,
     *,
@@ -317,44 +289,16 @@ def train(
     c: float = 1.0,
     target: str = "",
 ) -> Training:
-    """Cross-validate, then fit on every row and export the model (version 0: unsaved)."""
+    """Cross-validate, then fit on every row and export the model (version 0: unsaved). Needs
+    scikit-learn (`pip install 'leadroute[train]'`); scoring with a stored model does not."""
     _check(history.outcomes, folds)
-    x = [features(row) for row in history.rows]
-    y = np.asarray(history.outcomes, dtype=np.int64)
-    held_out = np.zeros(len(y), dtype=np.float64)
-    aucs = []
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fit_rows, test_rows in splitter.split(np.zeros(len(y)), y):
-        pipeline = _pipeline(c).fit([x[i] for i in fit_rows], y[fit_rows])
-        scores = pipeline.predict_proba([x[i] for i in test_rows])[:, 1]
-        held_out[test_rows] = scores
-        aucs.append(float(roc_auc_score(y[test_rows], scores)))
-    final = _pipeline(c).fit(x, y)
-    vectorizer: DictVectorizer = final.named_steps["features"]
-    scaler: StandardScaler = final.named_steps["scale"]
-    regression: LogisticRegression = final.named_steps["model"]
-    model = LinearModel(
-        name=name,
-        version=0,
-        features=tuple(str(f) for f in vectorizer.feature_names_),
-        coefficients=tuple(float(v) for v in regression.coef_[0]),
-        intercept=float(regression.intercept_[0]),
-        means=tuple(float(v) for v in scaler.mean_),
-        scales=tuple(float(v) for v in scaler.scale_),
-        base_rate=float(y.mean()),
-    )
-    metrics = Metrics(
-        rows=len(y),
-        positives=int(y.sum()),
-        folds=folds,
-        fold_aucs=tuple(aucs),
-        brier=float(brier_score_loss(y, held_out)),
-        bins=tuple(_bins(y, held_out, 10)),
-        features=len(model.features),
-        source=history.source,
-        target=target,
-    )
-    return Training(model, metrics, tuple(float(p) for p in held_out))
+    try:
+        from leadroute.services import training
+    except ImportError as exc:  # scikit-learn is an extra: only training needs it
+        raise TrainingUnavailable(
+            f"training a model needs scikit-learn: pip install 'leadroute[train]' ({exc.msg})"
+        ) from None
+    return training.fit(history, name=name, folds=folds, seed=seed, c=c, target=target)
 
 
 def train_and_save(
