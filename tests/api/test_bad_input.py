@@ -36,7 +36,8 @@ flow:
     fallback: true
     then: {queue: self_serve}
 """
-JSON = {"content-type": "application/json"}
+JSON_TYPE = "application/json"
+JSON = {"content-type": JSON_TYPE}
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -379,3 +380,49 @@ def test_hubspot_bodies_that_cannot_be_read_are_refused(api: httpx.Client, store
     fine = _hubspot(api, ("[" + event % '"Café"' + "]").encode())
     assert fine.status_code == 200, fine.text
     assert fine.json()["received"] == 1
+
+
+def test_what_is_refused_before_the_key_is_looked_at(store: Store) -> None:
+    """Without a key: a request that cannot be read (its URL, its size, its encoding, JSON that
+    does not parse) is refused as such; every other check comes after the key's (401)."""
+    with serve(create_app(store, max_body_bytes=LIMIT)) as anonymous:
+        before = [
+            (anonymous.get("/v1/leads/L%001"), 400, "NUL character"),
+            (
+                anonymous.post("/v1/leads", content=b"{" + b" " * LIMIT + b"}", headers=JSON),
+                413,
+                "",
+            ),
+            (
+                anonymous.post("/v1/leads", content=LEAD_TEXT.encode("latin-1"), headers=JSON),
+                400,
+                "",
+            ),
+            (
+                anonymous.post(
+                    "/v1/leads",
+                    content=b"{}",
+                    headers={"content-type": f"{JSON_TYPE}; charset=latin-1"},
+                ),
+                415,
+                "charset=latin-1",
+            ),
+            (anonymous.post("/v1/leads", content=b'{"a": ', headers=JSON), 422, "not valid JSON"),
+            (anonymous.post("/v1/leads", content=b"[" * 5000, headers=JSON), 400, "too deeply"),
+        ]
+        for answer, status, words in before:
+            refused(answer, status, words)
+        after = [
+            anonymous.post("/v1/leads", content=b'["a@b.com"]', headers=JSON),
+            anonymous.post("/v1/leads", content=b'{"a": "\\u0000"}', headers=JSON),
+            anonymous.post("/v1/leads", content=b"{}", headers={"content-type": "text/plain"}),
+            anonymous.post("/v1/leads", json={}, headers={"Idempotency-Key": "k" * 300}),
+            anonymous.get("/v1/configs/0"),
+            anonymous.post("/v1/webhooks/hubspot", content=b"[" * 5000, headers=JSON),
+            anonymous.post(
+                "/v1/webhooks/web-to-lead", content=b"a=%00", headers={"content-type": FORM}
+            ),
+        ]
+        for answer in after:
+            refused(answer, 401, "an API key is required")
+    assert stored(store) == 0

@@ -1,4 +1,5 @@
-"""API keys, scopes, the rate limit and the body limit on a real server on 127.0.0.1."""
+"""API keys, scopes, the rate limit and the body limit on a real server on 127.0.0.1: on a small
+app of its own, and on the API itself (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 
-from leadroute.adapters.store.key_store import ApiKey
+from leadroute.adapters.store.key_store import ApiKey, KeyStore
 from leadroute.adapters.store.sql import Store
+from leadroute.api import create_app
 from leadroute.api.security import Authenticator, BodyLimit, RateLimiter
+from tests.adapters.test_inbound import LEAD_ONE, outbound
+from tests.api.problem import problem
 from tests.api.server import serve
+from tests.api.test_service_api import CONFIG
+from tests.api.test_service_api import _org as _service_org
+from tests.services.fixtures import activate
 
 LIMIT = 1_000
 
@@ -189,3 +196,103 @@ def test_the_bucket_refills_at_the_rate_up_to_the_burst() -> None:
 def test_unknown_scopes_are_refused_when_wiring(auth: Authenticator) -> None:
     with pytest.raises(ValueError, match="unknown scope 'write'"):
         auth.require("write")
+
+
+# -- the real API: credentials, rate headers, rate per process ---------------------------------
+
+
+@pytest.fixture
+def served_api(store: Store) -> Iterator[tuple[httpx.Client, Authenticator]]:
+    activate(store, _service_org(), CONFIG)  # type: ignore[arg-type]
+    auth = Authenticator(store, rate_per_minute=60, burst=20)
+    with serve(create_app(store, auth=auth)) as client:
+        yield client, auth
+
+
+def test_junk_credentials_beside_a_valid_key_are_refused_saying_why(
+    served_api: tuple[httpx.Client, Authenticator],
+) -> None:
+    api, auth = served_api
+    reader, _ = auth.keys.create("bi", ["read"])
+    other, _ = auth.keys.create("bi-2", ["read"])
+    assert api.get("/v1/reps", headers={"X-API-Key": reader}).status_code == 200
+    refusals = [
+        ({"Authorization": "Basic dTpw", "X-API-Key": reader}, "the scheme 'Basic'"),
+        ({"Authorization": "foo", "X-API-Key": reader}, "the scheme 'foo'"),
+        ({"Authorization": f"Basic {reader}"}, "the scheme 'Basic'"),
+        ({"Authorization": "Bearer", "X-API-Key": reader}, "carries no key"),
+        ({"Authorization": "Bearer \t x", "X-API-Key": reader}, "carry different keys"),
+        ({"Authorization": "", "X-API-Key": reader}, "the scheme"),
+        ({"Authorization": "Béarer x".encode(), "X-API-Key": reader}, "one it cannot read"),
+        ({"Authorization": f"Bearer {reader}", "X-API-Key": other}, "carry different keys"),
+        ({"Authorization": f"Bearer {reader}", "X-API-Key": ""}, "carry different keys"),
+        ({"Authorization": f"Bearer {reader}", "X-API-Key": "junk"}, "carry different keys"),
+    ]
+    for headers, words in refusals:
+        answer = api.get("/v1/reps", headers=headers)  # type: ignore[arg-type]
+        assert answer.status_code == 401, (headers, answer.text)
+        assert words in problem(answer, 401)["detail"], (headers, answer.text)
+        assert answer.headers["WWW-Authenticate"] == 'Bearer realm="leadroute"'
+    same = {"Authorization": f"bearer {reader}", "X-API-Key": reader}  # one key, both ways
+    assert api.get("/v1/reps", headers=same).status_code == 200
+    problem(api.get("/v1/reps", headers={"X-API-Key": ""}), 401, "an API key is required")
+
+
+def test_every_successful_answer_carries_the_rate_headers(
+    served_api: tuple[httpx.Client, Authenticator],
+) -> None:
+    api, auth = served_api
+    admin, _ = auth.keys.create("ops", ["admin"])
+    key = {"X-API-Key": admin}
+    api.post("/v1/configs", json={"source": CONFIG.replace("lt: 20", "lt: 30")}, headers=key)
+    answers = [
+        api.post("/v1/leads", json={"email": "a@acme.com"}, headers=key),  # its own JSONResponse
+        api.get("/v1/reps", headers=key),  # a dict FastAPI serializes
+        api.get("/v1/configs/diff", params={"a": 1, "b": 2}, headers=key),  # plain text
+        api.get("/metrics", headers=key),  # Prometheus text
+        api.post("/v1/webhooks/salesforce", content=outbound(LEAD_ONE), headers=key),  # SOAP
+        api.post(
+            "/v1/webhooks/web-to-lead",
+            data={"email": "w@acme.com", "retURL": "https://example.com/thanks"},
+            headers=key,
+        ),  # 303
+    ]
+    assert [a.status_code for a in answers] == [201, 200, 200, 200, 200, 303]
+    assert all(a.headers["X-RateLimit-Limit"] == "60" for a in answers)
+    assert all(0 <= int(a.headers["X-RateLimit-Remaining"]) < 20 for a in answers)
+    refused = api.get("/v1/leads/nope", headers=key)
+    assert refused.status_code == 404 and "X-RateLimit-Limit" not in refused.headers
+
+
+def test_create_app_limits_each_key_to_600_a_minute_in_bursts_of_a_tenth(store: Store) -> None:
+    reader, _ = KeyStore(store).create("bi", ["read"])
+    with serve(create_app(store)) as api:
+        first = api.get("/v1/reps", headers={"X-API-Key": reader})
+    assert first.headers["X-RateLimit-Limit"] == "600"
+    assert first.headers["X-RateLimit-Remaining"] == "59"  # a burst of 60, one spent
+
+
+def test_each_process_counts_its_own_rate(store: Store, clock: Clock) -> None:
+    """Two server processes over one store: a key gets each one's burst, twice the one's."""
+    reader, _ = KeyStore(store).create("bi", ["read"])
+    key = {"X-API-Key": reader}
+    one = Authenticator(store, rate_per_minute=60, burst=3, clock=clock)
+    two = Authenticator(store, rate_per_minute=60, burst=3, clock=clock)
+    with serve(create_app(store, auth=one)) as first, serve(create_app(store, auth=two)) as second:
+        codes = [first.get("/v1/reps", headers=key).status_code for _ in range(4)]
+        codes += [second.get("/v1/reps", headers=key).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429] * 2
+
+
+def test_requests_without_a_valid_key_spend_no_rate(api: httpx.Client, auth: Authenticator) -> None:
+    reader, _ = auth.keys.create("bi", ["read"])
+    for headers in (
+        {},
+        _bearer("lr_00000000_" + "x" * 43),
+        _bearer(reader + "x"),
+        {"Authorization": "Basic x", "X-API-Key": reader},
+    ):
+        codes = {api.get("/v1/leads", headers=headers).status_code for _ in range(10)}
+        assert codes == {401}, headers  # never 429: nothing is counted
+    answer = api.get("/v1/leads", headers=_bearer(reader))
+    assert answer.status_code == 200 and answer.headers["X-RateLimit-Remaining"] == "2"

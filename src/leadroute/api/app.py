@@ -45,6 +45,7 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadroute.adapters import orgfile
@@ -108,12 +109,19 @@ class ActivityResult(BaseModel):
 
 
 class RepChange(BaseModel):
-    status: RepStatus | None = Field(None, description="active, paused or inactive")
-    out_of_office: list[dict[str, Any]] | None = Field(
+    """What to change; a member left out is left as it is (null is not a value but for
+    working_hours, where it means none)."""
+
+    status: RepStatus | SkipJsonSchema[None] = Field(None, description="active, paused, inactive")
+    out_of_office: list[dict[str, Any]] | SkipJsonSchema[None] = Field(
         None, description="absences: [{start, end, reason}] (replaces the list)"
     )
-    caps: dict[str, int | None] | None = Field(None, description="{day, week, month}")
-    weight: float | None = Field(None, gt=0)
+    caps: dict[str, int | None] | SkipJsonSchema[None] = Field(
+        None, description="{day, week, month}"
+    )
+    weight: Annotated[float, Field(gt=0)] | SkipJsonSchema[None] = Field(
+        None, description="share under `method: weighted`: weight 2 gets twice the leads of 1"
+    )
     working_hours: Any = Field(None, description="as in the org file")
 
 
@@ -1135,7 +1143,7 @@ def create_app(
             415: problem("Not a form post, or a charset leadroute does not know."),
             422: problem(
                 "The post has neither an email nor a last name and company, or holds text no "
-                "field may hold, or the lead is not valid (kept as rejected under `lead_id`)."
+                "field may hold, or the lead is not valid (`detail` says why)."
             ),
         },
     )
