@@ -6,9 +6,11 @@ Statements proven elsewhere: the schema of every answer and the 401 of every ope
 a key (test_schema_fuzz.py); bad input case by case (test_bad_input.py); keys, the rate and the
 body limit (test_security.py); Idempotency-Key replays, concurrent retries, bulk, actions,
 reps, accounts, configs, webhooks and erasure (test_service_api.py); 503 while the database is
-down (test_faults_database_down.py); several processes over one PostgreSQL
-(tests/services/test_scale_out.py); a lead action stops the SLA clock
-(tests/services/test_worker.py).
+down (test_faults_database_down.py); the 408 of the body deadline (test_deadline.py); requests
+routed in shared batches, each answered with its own decision (tests/services/test_intake.py);
+several processes over one PostgreSQL (tests/services/test_scale_out.py,
+tests/services/test_concurrency.py); a lead action stops the SLA clock
+(tests/services/test_worker.py); `leadroute serve` and its settings (test_serve.py).
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from leadroute.adapters.store.idempotency_store import IN_PROGRESS
 from leadroute.adapters.store.key_store import KeyStore
+from leadroute.adapters.store.service_tables import idempotency
 from leadroute.adapters.store.sql import Store
 from leadroute.api import create_app
 from leadroute.domain.org import Account, Rep, Territory, build_org
@@ -156,6 +162,19 @@ def test_the_same_id_twice_routes_once_and_answers_200_the_second_time(api: Api)
     assert api.store.lead_counts() == {"routed": 1}
     decisions = api.client.get("/v1/leads/web-1/decisions", headers=api.as_("read")).json()
     assert len(decisions) == 1
+
+
+def test_a_key_whose_request_is_still_in_progress_gets_409(api: Api) -> None:
+    headers = {**api.as_("ingest"), "Idempotency-Key": "form-busy"}
+    assert api.client.post("/v1/leads", json=LEAD, headers=headers).status_code == 201
+    # as if another server had reserved the key a moment ago and were routing it now
+    with api.store.write() as conn:
+        conn.execute(
+            update(idempotency).values(status_code=IN_PROGRESS, created_at=datetime.now(UTC))
+        )
+    busy = api.client.post("/v1/leads", json=LEAD, headers=headers)
+    problem(busy, 409, "a request with Idempotency-Key 'form-busy' is in progress")
+    assert api.store.lead_counts() == {"routed": 1}
 
 
 def test_an_invalid_lead_is_refused_with_the_id_it_is_kept_under(api: Api) -> None:
@@ -371,6 +390,11 @@ def test_config_versions_are_listed_shown_stored_and_activated_as_the_table_says
     assert (first["seq"], first["name"], first["active"]) == (1, "api-docs", True)
     shown = api.client.get("/v1/configs/1", headers=read).json()
     assert shown["source"] == CONFIG and shown["hash"] == first["hash"]
+    checked = api.client.post(
+        "/v1/configs/validate", json={"source": CONFIG.replace("lt: 20", "lt: 9")}, headers=read
+    )
+    assert checked.json() == {"valid": True, "problems": []}
+    assert len(api.client.get("/v1/configs", headers=read).json()) == 1  # nothing stored
     newer = CONFIG.replace("lt: 20", "lt: 500")
     stored = api.client.post(
         "/v1/configs", params={"activate": "true"}, json={"source": newer}, headers=admin
@@ -540,3 +564,11 @@ def test_metrics_need_the_read_scope_and_answer_prometheus_text(api: Api) -> Non
     assert 'leadroute_http_request_seconds_bucket{le="0.005",route="/v1/leads"}' in text
     scrape = _section("Metrics")
     assert "type: Bearer" in scrape and "credentials_file:" in scrape
+
+
+def test_metrics_count_the_requests_of_their_own_process(api: Api) -> None:
+    api.client.post("/v1/leads", json=LEAD, headers=api.as_("ingest"))
+    with serve(create_app(api.store)) as other:  # a second server process over the same store
+        text = other.get("/metrics", headers=api.as_("read")).text
+    assert 'route="/v1/leads"' not in text and "leadroute_leads_total{" not in text
+    assert 'route="/v1/leads"' in api.client.get("/metrics", headers=api.as_("read")).text
