@@ -339,7 +339,7 @@ def test_stateful_workflows_follow_every_link(fresh: Served, served: Served) -> 
     }
     followed: Counter[tuple[str, str]] = Counter()
     failures: list[str] = []
-    checks = [*CONFORMANCE, use_after_free, ensure_resource_availability]
+    checks = [*CONFORMANCE, negative_data_rejection, use_after_free, ensure_resource_availability]
     started = time.perf_counter()
 
     # Only the links the description declares: schemathesis would otherwise infer more, e.g.
