@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,26 @@ def test_processes_starting_together_on_an_empty_database_all_migrate(pg_schema_
         assert store.configs() == [] and store.lead_counts() == {}
     finally:
         store.dispose()
+
+
+def test_the_schema_head_is_alembic_s_newest_revision(tmp_path: Path) -> None:
+    """`Store.migrate` skips Alembic when the database is at SCHEMA_HEAD: it must be the
+    newest migration, or a new one would never run."""
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from leadroute.adapters.store.sql import SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("leadroute").joinpath("migrations"))
+    )
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    store = Store(f"sqlite:///{tmp_path / 'head.db'}")
+    assert store.schema_revision() is None
+    store.migrate()
+    assert store.schema_revision() == SCHEMA_HEAD
+    store.migrate()  # at the head: nothing to do
+    store.dispose()

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from leadroute.adapters.activityfile import read_activities
-from leadroute.adapters.store.activity_store import ActivityStore
 from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
-from leadroute.domain.intent import VISIT_TYPES, IntentModel, IntentScorer
-from leadroute.services.activities import ActivityService, ActivitySummary
-from leadroute.services.routing import RoutingService
+
+if TYPE_CHECKING:
+    from leadroute.services.activities import ActivitySummary
 
 activity_app = typer.Typer(
     help="Engagement activities: import a file, add one event, list hot (surging) accounts.",
@@ -52,6 +50,10 @@ def activity_import(
     db: DbOption = None,
 ) -> None:
     """Import events (type, occurred_at, email/lead_id/domain, url, product, id)."""
+    from leadroute.adapters.activityfile import read_activities
+    from leadroute.services.activities import ActivityService
+    from leadroute.services.routing import RoutingService
+
     if not file.exists():
         raise fail(f"{file}: no such file")
     service = ActivityService(RoutingService(open_store(db)))
@@ -81,6 +83,9 @@ def activity_add(
     db: DbOption = None,
 ) -> None:
     """Record one event now and re-route the parked leads it moves."""
+    from leadroute.services.activities import ActivityService
+    from leadroute.services.routing import RoutingService
+
     event: dict[str, Any] = {
         "type": type_,
         "email": email,
@@ -103,6 +108,10 @@ def activity_hot(
     db: DbOption = None,
 ) -> None:
     """Accounts by web visits in the surge window against their daily baseline."""
+    from leadroute.adapters.store.activity_store import ActivityStore
+    from leadroute.domain.intent import VISIT_TYPES, IntentModel, IntentScorer
+    from leadroute.services.routing import RoutingService
+
     store = open_store(db)
     routing = RoutingService(store)
     intent = routing.router.config.intent if store.config() is not None else None

@@ -7,16 +7,16 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
-from leadroute.domain.backtest import BacktestReport, BeforeAfter
 from leadroute.domain.org import Org
-from leadroute.services.backtest import backtest
-from leadroute.services.configs import load_config_file
+
+if TYPE_CHECKING:
+    from leadroute.domain.backtest import BacktestReport, BeforeAfter
 
 
 def backtest_command(
@@ -32,6 +32,9 @@ def backtest_command(
     """Backtest a draft config: replay the leads received in a period through it, each at its
     own time, and compare with where they went: owner changes, load per rep, fairness, cap
     violations, and leads that would be held or unrouted. Nothing is written."""
+    from leadroute.services.backtest import backtest
+    from leadroute.services.configs import load_config_file
+
     if not draft.exists():
         raise fail(f"{draft}: no such file")
     store = open_store(db)

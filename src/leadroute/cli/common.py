@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from leadroute.adapters.store.sql import Store
-from leadroute.settings import get_settings
+if TYPE_CHECKING:
+    from leadroute.adapters.store.sql import Store
+
 
 console = Console()
 errors = Console(stderr=True)
@@ -24,6 +25,9 @@ DbOption = Annotated[
 
 def open_store(db: str | None) -> Store:
     """The store at `db` (or the configured one), migrated to the newest schema."""
+    from leadroute.adapters.store.sql import Store
+    from leadroute.settings import get_settings
+
     store = Store(db or get_settings().db)
     store.migrate()
     return store

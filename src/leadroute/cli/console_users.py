@@ -6,14 +6,16 @@ import getpass
 import json
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadroute.adapters.store.console_store import ROLES, ConsoleUserStore
+from leadroute.adapters.store.console_store import ROLES
 from leadroute.cli.common import DbOption, console, fail, open_store
-from leadroute.services.console_auth import ConsoleAuth
+
+if TYPE_CHECKING:
+    pass
 
 user_app = typer.Typer(
     help="Console users: add, list, change a password, sign out everywhere, unlock, remove; "
@@ -55,6 +57,9 @@ def user_add(
     db: DbOption = None,
 ) -> None:
     """Add a console user; the password is asked for (or read from stdin) and stored hashed."""
+    from leadroute.adapters.store.console_store import ConsoleUserStore
+    from leadroute.services.console_auth import ConsoleAuth
+
     password = _password(password_stdin)
     store = open_store(db)
     if rep is not None and rep not in store.load_org().reps:
@@ -70,6 +75,8 @@ def user_add(
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
     """Every console user: name, role, rep, when added."""
+    from leadroute.adapters.store.console_store import ConsoleUserStore
+
     users = ConsoleUserStore(open_store(db)).list()
     if not users:
         console.print("no console users; add one with: leadroute user add NAME --role admin")
@@ -90,6 +97,8 @@ Name = Annotated[str, typer.Argument(help="the username")]
 @user_app.command("passwd")
 def user_passwd(name: Name, password_stdin: PasswordStdin = False, db: DbOption = None) -> None:
     """Set a user's password; every console session of theirs ends at once."""
+    from leadroute.services.console_auth import ConsoleAuth
+
     password = _password(password_stdin)
     try:
         ended = ConsoleAuth(open_store(db)).change_password(name, password, by=_actor())
@@ -101,6 +110,8 @@ def user_passwd(name: Name, password_stdin: PasswordStdin = False, db: DbOption 
 @user_app.command("signout")
 def user_signout(name: Name, db: DbOption = None) -> None:
     """End every console session of a user, on every server (sign out everywhere)."""
+    from leadroute.services.console_auth import ConsoleAuth
+
     try:
         ended = ConsoleAuth(open_store(db)).sign_out_everywhere(name, by=_actor())
     except LookupError as exc:
@@ -111,6 +122,8 @@ def user_signout(name: Name, db: DbOption = None) -> None:
 @user_app.command("unlock")
 def user_unlock(name: Name, db: DbOption = None) -> None:
     """Clear a user's failed logins, and the lock they caused."""
+    from leadroute.services.console_auth import ConsoleAuth
+
     cleared = ConsoleAuth(open_store(db)).unlock(name, by=_actor())
     said = "unlocked" if cleared else "had no failed logins to clear"
     console.print(f"'{name}' {said}", highlight=False)
@@ -119,6 +132,8 @@ def user_unlock(name: Name, db: DbOption = None) -> None:
 @user_app.command("remove")
 def user_remove(name: Name, db: DbOption = None) -> None:
     """Remove a console user; their sessions end at once."""
+    from leadroute.services.console_auth import ConsoleAuth
+
     try:
         ended = ConsoleAuth(open_store(db)).remove_user(name, by=_actor())
     except LookupError as exc:
@@ -136,6 +151,8 @@ def user_audit(
     db: DbOption = None,
 ) -> None:
     """The audit trail: logins, failures, locks, logouts, password changes, sign-outs, users."""
+    from leadroute.services.console_auth import ConsoleAuth
+
     auth = ConsoleAuth(open_store(db))
     found = auth.audit.list(
         since=auth.clock() - timedelta(days=days), action=action, actor=user, limit=limit

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadroute.adapters.store.key_store import SCOPE_HELP, SCOPES, KeyStore
+from leadroute.adapters.store.key_store import SCOPE_HELP, SCOPES
 from leadroute.cli.common import DbOption, console, errors, fail, open_store
+
+if TYPE_CHECKING:
+    pass
 
 key_app = typer.Typer(
     help="API keys: create one (shown once), list them, revoke one.", no_args_is_help=True
@@ -32,6 +35,8 @@ def key_create(
     db: DbOption = None,
 ) -> None:
     """Create a key and print it once: it is stored only as a hash."""
+    from leadroute.adapters.store.key_store import KeyStore
+
     try:
         plaintext, key = KeyStore(open_store(db)).create(name, scope)
     except ValueError as exc:
@@ -46,6 +51,8 @@ def key_create(
 @key_app.command("list")
 def key_list(db: DbOption = None) -> None:
     """Every key: name, prefix, scopes, when created and last used, whether revoked."""
+    from leadroute.adapters.store.key_store import KeyStore
+
     keys = KeyStore(open_store(db)).list()
     if not keys:
         console.print("no API keys; create one with: leadroute key create NAME --scope read")
@@ -71,6 +78,8 @@ def key_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a key: it stops working at once here, within seconds in running servers."""
+    from leadroute.adapters.store.key_store import KeyStore
+
     key = KeyStore(open_store(db)).revoke(name)
     if key is None:
         raise fail(f"no key named '{name}'")

@@ -8,14 +8,11 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadroute.adapters.leadfile import ColumnMapping, batch_id_for, load_mapping, read_leads
-from leadroute.adapters.orgfile import OrgFileError, load_org
-from leadroute.adapters.store.sql import Store
 from leadroute.cli import render
 from leadroute.cli.activity import activity_app
 from leadroute.cli.backtest import backtest_command
@@ -26,15 +23,13 @@ from leadroute.cli.outbox import outbox_app
 from leadroute.cli.privacy import erase
 from leadroute.cli.report import report_app
 from leadroute.cli.score import score_app
-from leadroute.domain.config import RoutingConfig
 from leadroute.domain.org import Org, RepStatus
-from leadroute.domain.schema import config_schema
-from leadroute.reference import config_reference
-from leadroute.services.configs import LoadedConfig, load_config_file
-from leadroute.services.lifecycle import act, events
-from leadroute.services.routing import RoutingService, predictor_for
-from leadroute.services.simulate import simulate
-from leadroute.settings import get_settings
+
+if TYPE_CHECKING:
+    from leadroute.adapters.leadfile import ColumnMapping
+    from leadroute.adapters.store.sql import Store
+    from leadroute.domain.config import RoutingConfig
+    from leadroute.services.configs import LoadedConfig
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 rep_app = typer.Typer(help="Manage reps: pause, resume, deactivate (re-routes open leads).")
@@ -61,6 +56,8 @@ MappingOption = Annotated[
 
 
 def _mapping(path: Path | None) -> ColumnMapping | None:
+    from leadroute.adapters.leadfile import load_mapping
+
     if path is None:
         return None
     try:
@@ -70,6 +67,8 @@ def _mapping(path: Path | None) -> ColumnMapping | None:
 
 
 def _org(org_file: Path | None, store: Store | None) -> Org:
+    from leadroute.adapters.orgfile import OrgFileError, load_org
+
     if org_file is not None:
         try:
             return load_org(org_file)
@@ -88,6 +87,9 @@ def _print_problems(loaded: LoadedConfig) -> None:
 
 def _activate(store: Store, path: Path, org: Org, if_invalid: str) -> tuple[RoutingConfig, int]:
     """Validate a config file against the org, store it as a version and make it active."""
+    from leadroute.services.configs import load_config_file
+    from leadroute.services.routing import predictor_for
+
     loaded = load_config_file(path, org)
     _print_problems(loaded)
     if not loaded.ok or loaded.config is None:
@@ -117,6 +119,10 @@ def check(
     db: DbOption = None,
 ) -> None:
     """Validate a config: errors at file:line, unreachable nodes, empty pools, unknown names."""
+    from leadroute.adapters.leadfile import read_leads
+    from leadroute.services.configs import load_config_file
+    from leadroute.services.simulate import simulate
+
     store = None if org_file else open_store(db)
     org = _org(org_file, store)
     if org_file is None and not org.reps:
@@ -179,6 +185,10 @@ def route(
     db: DbOption = None,
 ) -> None:
     """Route a batch of leads, store every decision and print a summary per route and rep."""
+    from leadroute.adapters.leadfile import batch_id_for, read_leads
+    from leadroute.services.routing import RoutingService
+    from leadroute.settings import get_settings
+
     if not leads.exists():
         raise fail(f"{leads}: no such file")
     store = open_store(db)
@@ -232,6 +242,9 @@ def import_leads(
     db: DbOption = None,
 ) -> None:
     """Store leads without routing them (route later with `leadroute route-pending`)."""
+    from leadroute.adapters.leadfile import batch_id_for, read_leads
+    from leadroute.services.routing import RoutingService
+
     if not leads.exists():
         raise fail(f"{leads}: no such file")
     service = RoutingService(open_store(db))
@@ -254,6 +267,8 @@ def lead_close(
     db: DbOption = None,
 ) -> None:
     """Mark a routed lead as worked; it no longer counts as open for load balancing."""
+    from leadroute.services.routing import RoutingService
+
     service = RoutingService(open_store(db))
     try:
         service.close_lead(lead, status)
@@ -270,6 +285,8 @@ def lead_act(
     db: DbOption = None,
 ) -> None:
     """Record what the rep did with an assigned lead; any action stops its SLA clock."""
+    from leadroute.services.lifecycle import act
+
     try:
         status = act(open_store(db), lead, action, now=datetime.now(UTC), actor=actor)
     except (LookupError, ValueError) as exc:
@@ -280,6 +297,8 @@ def lead_act(
 @lead_app.command("history")
 def lead_history(lead: Annotated[str, typer.Argument(help="lead id")], db: DbOption = None) -> None:
     """The lead's lifecycle: assigned, reminded, escalated, reassigned, accepted..."""
+    from leadroute.services.lifecycle import events
+
     rows = events(open_store(db), lead)
     if not rows:
         raise fail(f"no lifecycle events for lead '{lead}'")
@@ -336,6 +355,8 @@ def lead_brief(
     db: DbOption = None,
 ) -> None:
     """What the rep gets with the lead: who, why them, scores with reasons, recent activity."""
+    from leadroute.services.routing import RoutingService
+
     try:
         brief = RoutingService(open_store(db)).brief(lead)
     except LookupError as exc:
@@ -355,6 +376,9 @@ def route_pending(
     db: DbOption = None,
 ) -> None:
     """Route leads waiting in the store with the active config (safe to run in parallel)."""
+    from leadroute.services.routing import RoutingService
+    from leadroute.settings import get_settings
+
     store = open_store(db)
     service = RoutingService(store, chunk_size=get_settings().chunk_size)
     try:
@@ -455,6 +479,7 @@ def serve(
     from leadroute.api import create_app
     from leadroute.api.deadline import server_config
     from leadroute.api.security import Authenticator
+    from leadroute.settings import get_settings
 
     settings = get_settings()
     store = open_store(db)
@@ -484,6 +509,8 @@ def schema(
     output: Annotated[Path | None, typer.Option(help="write to a file")] = None,
 ) -> None:
     """Print the JSON Schema of routing config files."""
+    from leadroute.domain.schema import config_schema
+
     text = json.dumps(config_schema(), indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -494,6 +521,8 @@ def schema(
 @app.command()
 def reference() -> None:
     """Print the config reference (fields and operators) as Markdown."""
+    from leadroute.reference import config_reference
+
     sys.stdout.write(config_reference())
 
 
@@ -551,6 +580,8 @@ def demo(
 
 
 def _first_lead(db_url: str) -> str:
+    from leadroute.adapters.store.sql import Store
+
     store = Store(db_url)
     routed = store.leads(status="routed", limit=1)
     return routed[0].lead.id if routed else "LEAD_ID"
@@ -559,6 +590,8 @@ def _first_lead(db_url: str) -> str:
 @rep_app.command("deactivate")
 def rep_deactivate(rep: str, db: DbOption = None) -> None:
     """Deactivate a rep and re-route its open leads through the flow."""
+    from leadroute.services.routing import RoutingService
+
     service = RoutingService(open_store(db))
     try:
         decisions = service.deactivate_rep(rep)
@@ -595,6 +628,8 @@ def org_load(
     db: DbOption = None,
 ) -> None:
     """Load reps, teams, territories, segments and accounts from YAML (and CSV) into the store."""
+    from leadroute.services.routing import RoutingService
+
     org = _org(file, None)
     service = RoutingService(open_store(db))
     handed = service.load_org(org, replace=replace)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadroute.adapters.store.outbox_store import STATUSES, OutboxStore
+from leadroute.adapters.store.outbox_store import STATUSES
 from leadroute.cli.common import DbOption, console, fail, open_store
-from leadroute.services.outbox import retry_dead
+
+if TYPE_CHECKING:
+    pass
 
 outbox_app = typer.Typer(
     help="The notification and CRM outbox: counts, dead messages, re-drive.", no_args_is_help=True
@@ -25,6 +27,8 @@ def outbox_list(
     db: DbOption = None,
 ) -> None:
     """Counts by status, then the messages of one status (default: dead) with their last error."""
+    from leadroute.adapters.store.outbox_store import OutboxStore
+
     if status not in STATUSES:
         raise fail(f"unknown status '{status}': use one of {', '.join(STATUSES)}")
     store = open_store(db)
@@ -66,6 +70,8 @@ def outbox_retry_dead(
 ) -> None:
     """Give dead messages a fresh set of tries once their cause is fixed; a running
     `leadroute worker` delivers them (with the same delivery id as before)."""
+    from leadroute.services.outbox import retry_dead
+
     store = open_store(db)
     try:
         again = retry_dead(store, now=datetime.now(UTC), ids=ids or (), channel=channel)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leadroute.cli.common import DbOption, console, fail, open_store
-from leadroute.services.privacy import ErasureReport, erase_person
-from leadroute.services.routing import utc_now
+
+if TYPE_CHECKING:
+    from leadroute.services.privacy import ErasureReport
 
 
 def _show(report: ErasureReport) -> None:
@@ -37,6 +38,9 @@ def erase(
 
     Rows stay (with "[erased]" in place of personal data), so every count and report stays.
     Without --yes, shows what would be touched and asks first."""
+    from leadroute.services.privacy import erase_person
+    from leadroute.services.routing import utc_now
+
     if (email is None) == (lead is None):
         raise fail("give exactly one of --email and --lead")
     store = open_store(db)

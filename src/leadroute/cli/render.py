@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from leadroute.domain.backtest import NO_ROUTE
-from leadroute.domain.brief import score_lines
 from leadroute.domain.org import Org
-from leadroute.services.routing import BatchSummary
+
+if TYPE_CHECKING:
+    from leadroute.services.routing import BatchSummary
 
 OUTCOME_STYLE = {"routed": "green", "held": "yellow", "unrouted": "red", "rejected": "magenta"}
 
 
 def summary(console: Console, result: BatchSummary, org: Org | None = None) -> None:
+    from leadroute.domain.backtest import NO_ROUTE
+
     totals = Table(title="Leads by outcome", show_footer=True)
     totals.add_column("outcome", footer="total")
     totals.add_column("leads", justify="right", footer=str(result.total))
@@ -94,6 +96,8 @@ def _value(value: Any) -> str:
 def decision(
     console: Console, record: dict[str, Any], *, index: int | None = None, current: bool = True
 ) -> None:
+    from leadroute.domain.brief import score_lines
+
     outcome = record["outcome"]
     style = OUTCOME_STYLE.get(outcome, "white")
     config = record.get("config") or {}

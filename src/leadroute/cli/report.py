@@ -7,26 +7,21 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from leadroute.cli.common import DbOption, console, fail, open_store
-from leadroute.services.reports import (
-    CRITERIA,
-    DEFAULT_CRITERIA,
-    CriteriaReport,
-    CriterionValue,
-    FairnessReport,
-    completeness,
-    criteria,
-    fairness,
-    performance,
-    performance_rows,
-    to_csv,
-)
+from leadroute.services.reports import CRITERIA, DEFAULT_CRITERIA
+
+if TYPE_CHECKING:
+    from leadroute.services.reports import (
+        CriteriaReport,
+        CriterionValue,
+        FairnessReport,
+    )
 
 report_app = typer.Typer(
     help="Reports: speed to lead and conversion; fairness over time; which criteria convert "
@@ -59,6 +54,8 @@ def _since(moment: datetime | None) -> datetime:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    from leadroute.services.reports import to_csv
+
     try:
         path.write_text(to_csv(rows), encoding="utf-8")
     except OSError as exc:
@@ -78,6 +75,8 @@ def report_performance(
 ) -> None:
     """Speed to lead (to assignment, to first touch) and conversion, by route, rep, config
     version, source or segment."""
+    from leadroute.services.reports import performance, performance_rows
+
     try:
         groups = performance(open_store(db), by=by, since=_utc(since), until=_utc(until))
     except ValueError as exc:
@@ -129,6 +128,8 @@ def report_completeness(
     db: DbOption = None,
 ) -> None:
     """Share of leads missing each attribute, and how many leads each gap kept from sales."""
+    from leadroute.services.reports import completeness
+
     result = completeness(open_store(db), since=_utc(since), batch_id=batch, fields=field or ())
     if as_json:
         sys.stdout.write(json.dumps(result.as_record(), indent=2) + "\n")
@@ -160,6 +161,8 @@ def report_fairness(
     """Fairness over time: leads given to each rep per day or week, per pool or team, with the
     fewest, the most, the spread and the Gini coefficient; in a weighted pool, each rep's leads
     over its weighted share. A pool's reps are its active members now (0 when they got none)."""
+    from leadroute.services.reports import fairness
+
     try:
         report = fairness(
             open_store(db), since=_since(since), until=_utc(until), period=period, by=by
@@ -241,6 +244,8 @@ def report_criteria(
     """Which criteria produce the best results: for each criterion, the leads captured in the
     period grouped by value, with conversion (converted among converted + disqualified), its
     95% Wilson interval, lift over the overall conversion, and speed to first touch."""
+    from leadroute.services.reports import criteria
+
     try:
         report = criteria(
             open_store(db),

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadroute.adapters.store.model_store import ModelStore
 from leadroute.cli.common import DbOption, console, errors, fail, open_store
-from leadroute.services.predictive import (
-    History,
-    Metrics,
-    TrainingUnavailable,
-    context_for,
-    explain_lead,
-    history_from_file,
-    history_from_store,
-    train_and_save,
-)
+
+if TYPE_CHECKING:
+    from leadroute.services.predictive import (
+        History,
+        Metrics,
+    )
 
 score_app = typer.Typer(
     help="Predictive scoring: train a conversion model on closed leads, list and activate "
@@ -80,6 +75,14 @@ def score_train(
     db: DbOption = None,
 ) -> None:
     """Train a model on closed leads, report held-out AUC and calibration, store a version."""
+    from leadroute.services.predictive import (
+        TrainingUnavailable,
+        context_for,
+        history_from_file,
+        history_from_store,
+        train_and_save,
+    )
+
     if file is not None and not file.exists():
         raise fail(f"{file}: no such file")
     store = open_store(db)
@@ -108,6 +111,8 @@ def score_train(
 @score_app.command("models")
 def score_models(db: DbOption = None) -> None:
     """Every stored model version with its held-out metrics; which one is active."""
+    from leadroute.adapters.store.model_store import ModelStore
+
     stored = ModelStore(open_store(db)).list()
     if not stored:
         console.print("no models yet: train one with `leadroute score train`")
@@ -138,6 +143,8 @@ def score_activate(
     db: DbOption = None,
 ) -> None:
     """Make a stored version of a model the active one (routing uses the active version)."""
+    from leadroute.adapters.store.model_store import ModelStore
+
     if not ModelStore(open_store(db)).activate(name, version):
         raise fail(f"no version {version} of model '{name}'")
     console.print(f"model {name} version {version} is now active")
@@ -151,6 +158,8 @@ def score_explain(
     db: DbOption = None,
 ) -> None:
     """A lead's conversion probability and the lead fields that move it most."""
+    from leadroute.services.predictive import explain_lead
+
     try:
         explanation = explain_lead(open_store(db), lead, model=model, top=top)
     except (LookupError, ValueError) as exc:

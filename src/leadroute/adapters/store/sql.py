@@ -17,8 +17,6 @@ from importlib import resources
 from typing import Any
 
 import orjson
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Connection,
     Engine,
@@ -27,6 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     update,
 )
@@ -41,6 +40,8 @@ from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
 from leadroute.settings import get_settings
+
+SCHEMA_HEAD = "0007"  # the newest migration (a test checks it is Alembic's head)
 
 OPEN = "open"
 
@@ -106,7 +107,13 @@ class Store:
     # -- schema ---------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision (a quick read when it is there
+        already: Alembic itself is loaded only when there is something to do)."""
+        if self.schema_revision() == SCHEMA_HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option(
             "script_location", str(resources.files("leadroute").joinpath("migrations"))
@@ -117,6 +124,14 @@ class Store:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7412019)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None for a new database)."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            return None if found is None else str(found)
 
     def dispose(self) -> None:
         self.engine.dispose()
