@@ -31,6 +31,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any, Literal
 
 import orjson
@@ -406,5 +407,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code in (204, 304) or exc.status_code < 200:
         return await http_exception_handler(request, exc)  # an answer without a body
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(jsonable_encoder(exc.detail))
+    if not detail.strip():  # never an empty reason
+        known = exc.status_code in HTTPStatus._value2member_map_
+        detail = HTTPStatus(exc.status_code).phrase if known else f"refused ({exc.status_code})"
     members = exc.members if isinstance(exc, Refused) else {}
     return problem_response(exc.status_code, detail, headers=exc.headers, **members)
