@@ -1,0 +1,1 @@
+"""The schema's Alembic migrations, run by `Store.migrate` on first use (see docs/operations.md)."""
