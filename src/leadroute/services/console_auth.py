@@ -168,38 +168,24 @@ class ConsoleAuth:
         if current is not None and self.users.verify(username, current) is None:
             raise ValueError("the current password is wrong")
         self.users.set_password(username, new)
-        ended = self.sessions.end_user(username)
         self.throttle.clear([_user_key(username)])
-        self.audit.record(
-            "password_changed",
-            at=self.clock(),
-            actor=by,
-            target=username,
-            address=address,
-            detail={"sessions_ended": ended},
-        )
-        return ended
+        return self._end_sessions("password_changed", username, by=by, address=address)
 
     def sign_out_everywhere(self, username: str, *, by: str, address: str | None = None) -> int:
         if self.users.get(username) is None:
             raise LookupError(f"no user '{username}'")
-        ended = self.sessions.end_user(username)
-        self.audit.record(
-            "signed_out_everywhere",
-            at=self.clock(),
-            actor=by,
-            target=username,
-            address=address,
-            detail={"sessions_ended": ended},
-        )
-        return ended
+        return self._end_sessions("signed_out_everywhere", username, by=by, address=address)
 
     def remove_user(self, username: str, *, by: str, address: str | None = None) -> int:
         self.users.remove(username)
-        ended = self.sessions.end_user(username)
         self.throttle.clear([_user_key(username)])
+        return self._end_sessions("user_removed", username, by=by, address=address)
+
+    def _end_sessions(self, action: str, username: str, *, by: str, address: str | None) -> int:
+        """End every session of `username`, written to the audit trail as `action`."""
+        ended = self.sessions.end_user(username)
         self.audit.record(
-            "user_removed",
+            action,
             at=self.clock(),
             actor=by,
             target=username,
