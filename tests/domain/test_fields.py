@@ -99,3 +99,18 @@ def test_non_finite_numbers_are_rejected() -> None:
     for text in ("nan", "inf", "-Infinity"):
         with pytest.raises(ValueError, match="finite"):
             Vocabulary().coerce("employees", text)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("email", {}, "email must be text, got an object"),
+        ("company", ["Acme"], "company must be text, got a list"),
+        ("title", {"a": 1}, "title must be text, got an object"),
+    ],
+)
+def test_a_text_field_refuses_a_structure_instead_of_storing_its_repr(
+    name: str, value: object, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Vocabulary().coerce(name, value)

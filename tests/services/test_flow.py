@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from leadroute.adapters.leadfile import ParsedRow
+from leadroute.adapters.store.flow_store import FlowStore
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Account, Rep, RepStatus, Territory, build_org
@@ -47,7 +48,7 @@ def routed(store: Store) -> tuple[Store, int]:
 
 def test_counts_per_node(routed: tuple[Store, int]) -> None:
     store, seq = routed
-    flow = flow_counts(store)
+    flow = flow_counts(FlowStore(store))
     assert flow.seq == seq and flow.decisions == 9
     named, na, fallback = flow.nodes
     assert [n.id for n in flow.nodes] == ["named", "na", "fallback"]
@@ -68,20 +69,20 @@ def test_counts_per_node(routed: tuple[Store, int]) -> None:
 
 def test_a_period_and_a_version_select_decisions(routed: tuple[Store, int]) -> None:
     store, first = routed
-    assert flow_counts(store, since=NOW + timedelta(seconds=1)).decisions == 0
-    assert flow_counts(store, until=NOW).decisions == 0
-    assert flow_counts(store, since=NOW, until=NOW + timedelta(seconds=1)).decisions == 9
+    assert flow_counts(FlowStore(store), since=NOW + timedelta(seconds=1)).decisions == 0
+    assert flow_counts(FlowStore(store), until=NOW).decisions == 0
+    assert flow_counts(FlowStore(store), since=NOW, until=NOW + timedelta(seconds=1)).decisions == 9
     # a second version routes three more leads; each version counts only its own decisions
     changed = CONFIG.replace("name: service-test", "name: second")
     _, second = activate(store, _org(), changed)  # type: ignore[arg-type]
     service = RoutingService(store, clock=Clock(NOW + timedelta(hours=1)))
     _route(service, leads(3, start=100), "b2")
-    now = flow_counts(store)
+    now = flow_counts(FlowStore(store))
     assert (now.seq, now.decisions, now.other_versions) == (second, 3, 9)
-    before = flow_counts(store, seq=first)
+    before = flow_counts(FlowStore(store), seq=first)
     assert (before.decisions, before.other_versions) == (9, 3)
     with pytest.raises(LookupError):
-        flow_counts(store, seq=99)
+        flow_counts(FlowStore(store), seq=99)
 
 
 def test_held_before_the_flow_and_a_version_that_no_longer_compiles(store: Store) -> None:
@@ -90,12 +91,12 @@ def test_held_before_the_flow_and_a_version_that_no_longer_compiles(store: Store
     service = RoutingService(store, clock=Clock(NOW))
     bare = Lead(id="X1", fields={"email": "a@b.com", "country": "US"}, channel="api")
     _route(service, [bare, *leads(2)], "b")
-    flow = flow_counts(store)
+    flow = flow_counts(FlowStore(store))
     assert flow.decisions == 3 and sum(flow.before_flow.values()) == 1
     assert flow.nodes[1].taken == 2
     # the org changes so the stored version names a territory that is gone: the graph is drawn
     # from the document as written, with the counts still read from the records
     store.save_org(build_org(reps=[Rep(id="r2", name="Rep 2", teams=("sales",))]), replace=True)
-    old = flow_counts(store, seq=seq)
+    old = flow_counts(FlowStore(store), seq=seq)
     assert [n.id for n in old.nodes] == ["named", "na", "fallback"]
     assert "territory" in old.nodes[1].condition and old.nodes[1].taken == 2

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from leadroute.adapters.registry import senders_for
 from leadroute.adapters.store.outbox_store import OutboxStore, outbox_rows
 from leadroute.adapters.store.service_tables import outbox
 from leadroute.adapters.store.sql import Store
@@ -108,6 +109,19 @@ def hook_messages(n: int, model: NotificationsModel) -> list[OutboxMessage]:
     return [m for i in range(n) for m in messages_for(f"L{i:03d}", model, event="reminder")]
 
 
+def delivery(
+    store: Store,
+    notifications_model: NotificationsModel | None,
+    crm_model: CrmModel | None,
+    **options: Any,
+) -> OutboxService:
+    """The outbox service over the store's outbox, with the config's senders."""
+    senders = senders_for(notifications_model, crm_model)
+    return OutboxService(
+        OutboxStore(store), notifications_model, crm_model, senders=senders, **options
+    )
+
+
 def deliveries(receiver: HttpReceiver) -> Counter[str]:
     return Counter(r.headers.get("x-leadroute-delivery", r.path) for r in receiver.requests)
 
@@ -131,7 +145,7 @@ def test_every_channel_and_the_crm_get_each_message_once(store: Store) -> None:
             assert queue.add(conn, messages, NOW) == 4
         assert queue.add_now(messages, NOW) == 0  # the same messages again: nothing new
         env = {**ENV, "SLACK_URL": slack.url("/services/T/B/x")}
-        service = OutboxService(store, model, crm(salesforce.url()), env=env, clock=Clock())
+        service = delivery(store, model, crm(salesforce.url()), env=env, clock=Clock())
         report = service.deliver_due()
         again = service.deliver_due()
         service.close()
@@ -177,7 +191,7 @@ def test_failed_tries_back_off_exponentially_then_succeed(store: Store) -> None:
         model = notifications(hook_url=hook.url("/hook"), max_attempts=5, base=10)
         queue = OutboxStore(store)
         queue.add_now(hook_messages(1, model), clock())
-        service = OutboxService(store, model, None, env=ENV, clock=clock)
+        service = delivery(store, model, None, env=ENV, clock=clock)
         first = service.deliver_due()
         (row,) = queue.list()
         assert (row.status, row.attempts, row.last_error) == ("pending", 1, "HTTP 503: busy")
@@ -203,7 +217,7 @@ def test_retry_after_of_the_receiver_is_honoured(store: Store) -> None:
     with http_receiver(lambda _: Reply(429, "slow down", {"Retry-After": "120"})) as hook:
         model = notifications(hook_url=hook.url("/hook"))
         OutboxStore(store).add_now(hook_messages(1, model), clock())
-        OutboxService(store, model, None, env=ENV, clock=clock).deliver_due()
+        delivery(store, model, None, env=ENV, clock=clock).deliver_due()
     assert OutboxStore(store).list()[0].next_attempt_at == NOW + timedelta(seconds=120)
 
 
@@ -214,7 +228,7 @@ def test_a_message_is_dead_after_max_attempts_and_can_be_retried_by_hand(store: 
         model = notifications(hook_url=hook.url("/hook"), max_attempts=3, base=10)
         queue = OutboxStore(store)
         queue.add_now(hook_messages(1, model), clock())
-        service = OutboxService(store, model, None, env=ENV, clock=clock)
+        service = delivery(store, model, None, env=ENV, clock=clock)
         reports = []
         for _ in range(3):
             reports.append(service.deliver_due())
@@ -235,7 +249,7 @@ def test_a_permanent_crm_error_is_dead_at_once_with_the_crm_text(store: Store) -
     with http_receiver(fake) as salesforce:
         model = crm(salesforce.url())
         OutboxStore(store).add_now(messages_for("L1", None, model), NOW)
-        report = OutboxService(store, None, model, env=ENV, clock=Clock()).deliver_due()
+        report = delivery(store, None, model, env=ENV, clock=Clock()).deliver_due()
     (row,) = OutboxStore(store).list()
     assert (report.dead, row.status, row.attempts) == (1, "dead", 1)
     assert row.last_error == "HTTP 404: NOT_FOUND: Provided external ID field does not exist"
@@ -251,7 +265,7 @@ def test_a_receiver_down_then_up_gets_everything_exactly_once(store: Store) -> N
         queue = OutboxStore(store)
         queue.add_now(hook_messages(10, model), clock())
         queue.add_now(messages_for("L1", None, crm(salesforce.url())), clock())
-        service = OutboxService(store, model, crm(salesforce.url()), env=ENV, clock=clock)
+        service = delivery(store, model, crm(salesforce.url()), env=ENV, clock=clock)
         down = service.deliver_due()
         assert (down.sent, down.retried) == (0, 11)
         assert all("connection failed" in p or "HTTP 503" in p for p in down.problems)
@@ -269,7 +283,7 @@ def test_a_receiver_down_then_up_gets_everything_exactly_once(store: Store) -> N
 def test_a_message_for_a_channel_no_longer_configured_is_dead(store: Store) -> None:
     model = notifications(hook_url="http://127.0.0.1:9/hook")
     OutboxStore(store).add_now(hook_messages(1, model), NOW)
-    report = OutboxService(store, None, None, env=ENV, clock=Clock()).deliver_due()
+    report = delivery(store, None, None, env=ENV, clock=Clock()).deliver_due()
     assert report.dead == 1
     assert OutboxStore(store).list()[0].last_error == (
         "no webhook channel named ops_hook in the active config"
@@ -299,7 +313,7 @@ def test_a_message_whose_workers_keep_dying_ends_dead(store: Store) -> None:
     queue.claim_due(1, NOW, lease=timedelta(seconds=1))
     queue.claim_due(1, NOW + timedelta(seconds=1), lease=timedelta(seconds=1))
     clock = Clock(NOW + timedelta(seconds=2))
-    report = OutboxService(store, model, None, env=ENV, clock=clock).deliver_due()
+    report = delivery(store, model, None, env=ENV, clock=clock).deliver_due()
     (row,) = queue.list()
     assert (report.dead, row.status, row.attempts) == (1, "dead", 3)
     assert row.last_error is not None and row.last_error.startswith("out of tries")
@@ -311,8 +325,8 @@ def test_two_workers_draining_together_never_send_a_message_twice(store: Store) 
         queue = OutboxStore(store)
         queue.add_now(hook_messages(40, model), NOW)
         workers = [
-            OutboxService(store, model, None, env=ENV, clock=Clock()),
-            OutboxService(store, model, None, env=ENV, clock=Clock()),
+            delivery(store, model, None, env=ENV, clock=Clock()),
+            delivery(store, model, None, env=ENV, clock=Clock()),
         ]
         sent = [0, 0]
         start = threading.Barrier(2)
@@ -359,7 +373,7 @@ def test_a_message_whose_lead_was_erased_is_not_sent(store: Store) -> None:
         queue.add_now(hook_messages(1, model), NOW)
         with store.write() as conn:  # what privacy erasure does to a queued message
             conn.execute(outbox.update().values(payload={"erased": True, "erased_at": "now"}))
-        report = OutboxService(store, model, None, env=ENV, clock=Clock()).deliver_due()
+        report = delivery(store, model, None, env=ENV, clock=Clock()).deliver_due()
     assert report.as_counts() == {"sent": 0, "retried": 0, "dead": 1}
     assert hook.requests == []
     assert queue.list()[0].last_error == "the lead's data was erased before delivery"
@@ -369,7 +383,7 @@ def test_deliver_all_drains_batch_after_batch_until_nothing_is_due(store: Store)
     with http_receiver(lambda r: Reply(204 if r.body.count(b"L003") == 0 else 500)) as hook:
         model = notifications(hook_url=hook.url("/hook"))
         OutboxStore(store).add_now(hook_messages(5, model), NOW)
-        report = OutboxService(store, model, None, env=ENV, clock=Clock()).deliver_all(limit=2)
+        report = delivery(store, model, None, env=ENV, clock=Clock()).deliver_all(limit=2)
     assert (report.sent, report.retried, report.dead) == (4, 1, 0)  # L003 waits for its retry
     assert len(hook.requests) == 5
 
@@ -398,7 +412,7 @@ def test_one_leads_messages_to_one_receiver_go_out_in_order(store: Store) -> Non
         queue.add_now(messages_for("L000", model, event="assigned"), clock())
         queue.add_now(messages_for("L000", model, event="reminder"), clock())
         queue.add_now(messages_for("L001", model, event="reminder"), clock())
-        service = OutboxService(store, model, None, env=ENV, clock=clock)
+        service = delivery(store, model, None, env=ENV, clock=clock)
         first = service.deliver_due()
         assert (first.sent, first.retried) == (1, 1)  # L001's went, L000's reminder waited
         assert [r.status for r in queue.list(lead_id="L000")] == ["pending", "pending"]
@@ -427,7 +441,7 @@ def test_a_dead_message_no_longer_holds_the_next_one_back(store: Store) -> None:
         queue.add_now(messages_for("L000", model, event="reminder"), NOW)
         with store.write() as conn:
             conn.execute(outbox.update().where(outbox.c.id == 1).values(status="dead"))
-        service = OutboxService(store, model, None, env=ENV, clock=Clock())
+        service = delivery(store, model, None, env=ENV, clock=Clock())
         assert service.deliver_due().sent == 1
         service.close()
     assert [r.json()["event"] for r in hook.requests] == ["lead.reminder"]
@@ -452,7 +466,7 @@ def test_messages_are_sent_several_at_a_time(store: Store) -> None:
     with http_receiver(respond) as hook:
         model = notifications(hook_url=hook.url("/hook"))
         OutboxStore(store).add_now(hook_messages(12, model), NOW)
-        service = OutboxService(store, model, None, env=ENV, clock=Clock(), concurrency=4)
+        service = delivery(store, model, None, env=ENV, clock=Clock(), concurrency=4)
         report = service.deliver_due()
         service.close()
     assert report.sent == 12 and in_flight["most"] == 4

@@ -11,6 +11,7 @@ import pytest
 
 from leadroute.adapters.leadfile import ParsedRow
 from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.timer_store import TimerStore
 from leadroute.domain.org import Rep, build_org
 from leadroute.services.lifecycle import act, events
 from leadroute.services.routing import RoutingService
@@ -68,7 +69,7 @@ def _route(routing: RoutingService, n: int = 1) -> None:
 
 def test_assignment_sets_a_reminder_and_a_breach_timer(routing: RoutingService) -> None:
     _route(routing)
-    rows = timers_of(routing.store, "L00000")
+    rows = timers_of(TimerStore(routing.store), "L00000")
     assert sorted((r["kind"], r["status"]) for r in rows) == [
         ("breach", "pending"),
         ("reminder", "pending"),
@@ -117,13 +118,13 @@ def test_the_whole_sla_ladder(routing: RoutingService, clock: Clock, store: Stor
     assert [d.rep_id or d.queue for d in history] == [first, second, third, "nurture"]
     assert all(d.supersedes == history[i].id for i, d in enumerate(history[1:]))
     assert "SLA missed" in history[-1].reason
-    assert all(t["status"] != "pending" for t in timers_of(store, "L00000"))
+    assert all(t["status"] != "pending" for t in timers_of(TimerStore(store), "L00000"))
 
 
 def test_accepting_stops_the_clock(routing: RoutingService, clock: Clock, store: Store) -> None:
     _route(routing)
     act(store, "L00000", "accept", now=clock.now)
-    assert {t["status"] for t in timers_of(store, "L00000")} == {"cancelled"}
+    assert {t["status"] for t in timers_of(TimerStore(store), "L00000")} == {"cancelled"}
     clock.now += timedelta(hours=2)
     report = Worker(store, clock=clock).run_once()
     assert report.fired == 0
@@ -143,7 +144,9 @@ def test_a_timer_for_a_lead_that_moved_on_is_skipped(
     owner = store.lead("L00000").owner_id  # type: ignore[union-attr]
     routing.deactivate_rep(owner)  # type: ignore[arg-type]
     # the old rep's timers were cancelled with the hand-off; the new owner's are pending
-    statuses = Counter((t["rep_id"] == owner, t["status"]) for t in timers_of(store, "L00000"))
+    statuses = Counter(
+        (t["rep_id"] == owner, t["status"]) for t in timers_of(TimerStore(store), "L00000")
+    )
     assert statuses == {(True, "cancelled"): 2, (False, "pending"): 2}
 
 
@@ -199,7 +202,9 @@ def test_the_outbox_is_delivered_between_batches_of_timers(
     fired_before: list[int] = []
 
     def deliver() -> dict[str, int]:
-        fired_before.append(len([t for t in timers_of(store) if t["status"] != "pending"]))
+        fired_before.append(
+            len([t for t in timers_of(TimerStore(store)) if t["status"] != "pending"])
+        )
         return {"sent": 1}
 
     worker = Worker(store, clock=clock, deliver=deliver)

@@ -70,11 +70,14 @@ def outbox_retry_dead(
 ) -> None:
     """Give dead messages a fresh set of tries once their cause is fixed; a running
     `leadroute worker` delivers them (with the same delivery id as before)."""
+    from leadroute.adapters.registry import outbox_queue
     from leadroute.services.outbox import retry_dead
 
     store = open_store(db)
     try:
-        again = retry_dead(store, now=datetime.now(UTC), ids=ids or (), channel=channel)
+        again = retry_dead(
+            outbox_queue(store), now=datetime.now(UTC), ids=ids or (), channel=channel
+        )
     except LookupError as exc:
         raise fail(str(exc)) from None
     finally:

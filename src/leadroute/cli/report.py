@@ -346,10 +346,13 @@ def report_flow(
 ) -> None:
     """Per-node counts of a config version's flow: how many decisions reached each node,
     matched it, were taken by it and fell through (the numbers of the console's flow graph)."""
+    from leadroute.adapters.registry import flow_reads
     from leadroute.services.flow import flow_counts
 
     try:
-        flow = flow_counts(open_store(db), seq=version, since=_utc(since), until=_utc(until))
+        flow = flow_counts(
+            flow_reads(open_store(db)), seq=version, since=_utc(since), until=_utc(until)
+        )
     except LookupError as exc:
         raise fail(str(exc)) from None
     if as_json:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from leadroute.adapters.registry import flow_reads
 from leadroute.adapters.store.console_store import ConsoleUser
 from leadroute.console.flowgraph import layout
 from leadroute.console.sessions import Session
@@ -65,7 +66,7 @@ def register(app: FastAPI, ui: Ui) -> None:
         flow = graph = None
         if versions:
             try:
-                flow = flow_counts(store, seq=seq, since=start, until=end)
+                flow = flow_counts(flow_reads(store), seq=seq, since=start, until=end)
             except LookupError as exc:
                 if seq is not None:
                     raise HTTPException(404, str(exc)) from None

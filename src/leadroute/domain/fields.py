@@ -204,5 +204,10 @@ class Vocabulary:
         if spec.type is FieldType.LIST:
             if isinstance(value, list | tuple):
                 return list(value)
+            if isinstance(value, Mapping):
+                raise ValueError(f"{name} must be a list or text, got an object")
             return [part.strip() for part in str(value).split(";") if part.strip()]
+        if isinstance(value, Mapping | list | tuple):  # no text field holds a structure
+            kind = "an object" if isinstance(value, Mapping) else "a list"
+            raise ValueError(f"{name} must be text, got {kind}")
         return value if isinstance(value, str) else str(value)

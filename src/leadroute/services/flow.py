@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
-from leadroute.adapters.store import tables as t
-from leadroute.adapters.store.sql import Store
+from leadroute.ports import FlowReads
 from leadroute.services.configs import load_config_text
 
 BEFORE_FLOW = "(before the flow)"
@@ -94,7 +91,7 @@ class FlowCounts:
         }
 
 
-def _describe_nodes(store: Store, source: str, document: Any) -> list[NodeCount]:
+def _describe_nodes(store: FlowReads, source: str, document: Any) -> list[NodeCount]:
     """The nodes of a stored version: compiled against today's org for the condition text, or
     read from the document as written when the version no longer compiles."""
     loaded = load_config_text(source, store.load_org(), with_lint=False)
@@ -124,7 +121,7 @@ def _describe_nodes(store: Store, source: str, document: Any) -> list[NodeCount]
 
 
 def flow_counts(
-    store: Store,
+    store: FlowReads,
     *,
     seq: int | None = None,
     since: datetime | None = None,
@@ -138,42 +135,28 @@ def flow_counts(
     nodes = _describe_nodes(store, stored.source, stored.document)
     report = FlowCounts(stored.seq, stored.name, stored.hash, since, until, nodes)
     by_id = {n.id: n for n in nodes}
-    period: list[Any] = []
-    if since is not None:
-        period.append(t.decisions.c.decided_at >= since)
-    if until is not None:
-        period.append(t.decisions.c.decided_at < until)
-    mine = t.decisions.c.config_seq == stored.seq
-    others = select(func.count()).select_from(t.decisions).where(~mine, *period)
-    query = (
-        select(t.decisions.c.node, t.decisions.c.outcome, t.decisions.c.reason)
-        .add_columns(t.decisions.c.record)
-        .where(mine, *period)
-        .execution_options(yield_per=2000)
-    )
-    with store.engine.connect() as conn:
-        report.other_versions = int(conn.execute(others).scalar_one())
-        for node_id, outcome, reason, record in conn.execute(query):
-            report.decisions += 1
-            trail = record.get("nodes") or []
-            if not trail:
-                report.before_flow[reason or outcome] += 1
+    report.other_versions = store.other_versions(stored.seq, since=since, until=until)
+    for node_id, outcome, reason, record in store.trails(stored.seq, since=since, until=until):
+        report.decisions += 1
+        trail = record.get("nodes") or []
+        if not trail:
+            report.before_flow[reason or outcome] += 1
+            continue
+        for step in trail:
+            counted = by_id.get(step.get("node"))
+            if counted is None:
+                report.unknown_nodes[str(step.get("node"))] += 1
                 continue
-            for step in trail:
-                counted = by_id.get(step.get("node"))
-                if counted is None:
-                    report.unknown_nodes[str(step.get("node"))] += 1
-                    continue
-                counted.reached += 1
-                counted.matched += bool(step.get("matched"))
-            taker = by_id.get(node_id) if node_id else None
-            if taker is None:
-                report.unplaced += outcome == "unrouted"
-                continue
-            taker.taken += 1
-            taker.outcomes[outcome] += 1
-            queue = record.get("queue")
-            target = record.get("rep") or (f"queue:{queue}" if queue else None)
-            if target:
-                taker.targets[target] += 1
+            counted.reached += 1
+            counted.matched += bool(step.get("matched"))
+        taker = by_id.get(node_id) if node_id else None
+        if taker is None:
+            report.unplaced += outcome == "unrouted"
+            continue
+        taker.taken += 1
+        taker.outcomes[outcome] += 1
+        queue = record.get("queue")
+        target = record.get("rep") or (f"queue:{queue}" if queue else None)
+        if target:
+            taker.targets[target] += 1
     return report

@@ -22,20 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
-from leadroute.adapters import crm as crm_adapters
-from leadroute.adapters import notify as notify_adapters
 from leadroute.adapters.store.errors import database_unavailable, unavailable_detail
-from leadroute.adapters.store.outbox_store import (
-    DEAD,
-    DEFAULT_LEASE,
-    PENDING,
-    SENT,
-    OutboxRow,
-    OutboxStore,
-)
-from leadroute.adapters.store.sql import Store
 from leadroute.domain.notify import (
     CrmModel,
     DeliveryError,
@@ -43,6 +30,16 @@ from leadroute.domain.notify import (
     Sender,
     retry_for,
 )
+from leadroute.domain.outbox import (
+    DEAD,
+    DEFAULT_LEASE,
+    PENDING,
+    SENDING,
+    SENT,
+    OutboxRow,
+    after_failure,
+)
+from leadroute.ports import Clock, OutboxQueue
 
 
 @dataclass(frozen=True)
@@ -72,29 +69,28 @@ def _utc_now() -> datetime:
 
 
 class OutboxService:
-    """Delivers due outbox messages with the senders of the active config.
+    """Delivers due messages of `outbox` with the senders of the active config.
 
-    `senders` replaces the ones built from the config (keyed by (channel kind, target));
-    `transport` is handed to the HTTP senders (tests, proxies). A try must end within `lease`,
-    so keep it well above the channels' timeouts.
+    `senders` are the config's channels and CRMs keyed by (channel kind, target), as
+    `adapters.registry.senders_for` builds them; `notifications` and `crm` give each channel's
+    retry policy. A try must end within `lease`, so keep it well above the channels' timeouts.
     """
 
     def __init__(
         self,
-        store: Store,
+        outbox: OutboxQueue,
         notifications: NotificationsModel | None,
         crm: CrmModel | None,
         *,
+        senders: Mapping[tuple[str, str], Sender],
         env: Mapping[str, str] | None = None,
-        clock: Callable[[], datetime] = _utc_now,
-        senders: Mapping[tuple[str, str], Sender] | None = None,
-        transport: httpx.BaseTransport | None = None,
+        clock: Clock = _utc_now,
         lease: timedelta = DEFAULT_LEASE,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
-        self.outbox = OutboxStore(store)
+        self.outbox = outbox
         self.concurrency = max(1, concurrency)
         self.sleep = sleep
         self.notifications = notifications
@@ -103,10 +99,6 @@ class OutboxService:
         self.clock = clock
         self.lease = lease
         self.rng = rng if rng is not None else random.Random()
-        if senders is None:
-            built = notify_adapters.build_senders(notifications, transport=transport)
-            built.update(crm_adapters.build_senders(crm, transport=transport))
-            senders = built
         self.senders = dict(senders)
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
@@ -181,15 +173,16 @@ class OutboxService:
         if error is None:
             self._record_sent(row)
             return SENT, None
-        status = self.outbox.mark_failed(
-            row,
-            error=str(error),
+        status, due = after_failure(
+            row.attempts,
             retryable=error.retryable,
             retry=retry,
             now=self.clock(),
             retry_after=error.retry_after,
             rng=self.rng,
         )
+        if not self.outbox.record_failure(row, status=status, due=due, error=str(error)):
+            status = SENDING  # the lease ran out and another worker has the message
         where = f"outbox #{row.id} {row.channel}/{row.target} lead {row.lead_id}"
         return status, f"{where} try {row.attempts}: {error} -> {status}"
 
@@ -220,7 +213,7 @@ class OutboxService:
 
 
 def retry_dead(
-    store: Store,
+    outbox: OutboxQueue,
     *,
     now: datetime,
     ids: Sequence[int] = (),
@@ -231,7 +224,6 @@ def retry_dead(
     (LookupError for one that does not exist or is not dead); without them every dead message,
     or those of one channel kind (slack, email, webhook, salesforce, hubspot). Returns the
     messages re-queued, as they were while dead (with their last error)."""
-    outbox = OutboxStore(store)
     if ids:
         chosen = []
         for message_id in ids:

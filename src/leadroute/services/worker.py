@@ -23,18 +23,23 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
+from leadroute.adapters import registry
 from leadroute.adapters.store.errors import database_unavailable, unavailable_detail
-from leadroute.adapters.store.outbox_store import OutboxStore
 from leadroute.adapters.store.sql import Store
-from leadroute.adapters.store.timer_store import TimerStore
 from leadroute.domain.decision import Outcome
-from leadroute.domain.notify import notify_event
+from leadroute.domain.notify import OutboxMessage, notify_event
 from leadroute.domain.sla import duration_text
+from leadroute.ports import (
+    Clock,
+    LifecycleLog,
+    OutboxQueue,
+    SenderFactory,
+    TimerMessages,
+    TimerQueue,
+)
 from leadroute.services.lifecycle import reassignments
 from leadroute.services.outbox import OutboxService
 from leadroute.services.routing import RoutingService, utc_now
@@ -43,9 +48,6 @@ DEFAULT_LEASE = timedelta(minutes=2)
 MAX_BACKOFF = 30.0  # seconds between tries while the database is unavailable
 
 log = logging.getLogger("leadroute.worker")
-
-# Called inside a timer's transaction to queue its notifications (see services.outbox).
-Notifier = Callable[[Connection, str, dict[str, Any]], None]
 
 
 @dataclass
@@ -74,22 +76,36 @@ class WorkReport:
 
 
 class Worker:
+    """Fires the SLA timers and delivers the outbox of `store`.
+
+    The timers, the outbox, the lifecycle log and the senders are the store's and the
+    registry's (`adapters.registry`) unless given; `store` itself routes (reassignments and
+    recycling go through `RoutingService`). `notify` gives a timer event's messages (default:
+    the active config's notifications and CRM updates of the lead's current decision)."""
+
     def __init__(
         self,
         store: Store,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         lease: timedelta = DEFAULT_LEASE,
-        notify: Notifier | None = None,
+        notify: TimerMessages | None = None,
         deliver: Callable[[], dict[str, int]] | None = None,
+        timers: TimerQueue | None = None,
+        outbox: OutboxQueue | None = None,
+        lifecycle: LifecycleLog | None = None,
+        senders: SenderFactory = registry.senders_for,
     ) -> None:
         self.store = store
         self.clock = clock
         self.lease = lease
-        self.notify = notify if notify is not None else self._notify
+        self.notify = notify if notify is not None else self._messages
         self.deliver = deliver if deliver is not None else self._deliver
         self.routing = RoutingService(store, clock=clock)
-        self.timers = TimerStore(store)
+        self.timers = timers if timers is not None else registry.timer_queue(store)
+        self.outbox = outbox if outbox is not None else registry.outbox_queue(store)
+        self.lifecycle = lifecycle if lifecycle is not None else registry.lifecycle_log(store)
+        self.senders = senders
         self._version: tuple[object, ...] | None = None
 
     # -- timers ------------------------------------------------------------------------------
@@ -121,7 +137,7 @@ class Worker:
                 return report  # another worker took the timer over
         report.breached += 1
         if rule is not None and rule.reassign:
-            done = reassignments(self.store, timer["lead_id"])
+            done = reassignments(self.lifecycle, timer["lead_id"])
             expect = {timer["lead_id"]: timer["rep_id"]}
             if done >= rule.max_reassignments:
                 if rule.then is not None:
@@ -151,27 +167,32 @@ class Worker:
 
     # -- notifications ---------------------------------------------------------------------------
 
-    def _notify(self, conn: Connection, kind: str, timer: dict[str, Any]) -> None:
-        """Queue a timer's notifications (reminder to the rep, escalation to the manager) in
-        the transaction that fires it."""
+    def _messages(self, kind: str, timer: dict[str, Any]) -> list[OutboxMessage]:
+        """A timer event's notifications (reminder to the rep, escalation to the manager),
+        queued in the transaction that fires it."""
         event = notify_event(kind)
         config = self.routing.router.config
         if event is None or not (config.notifications or config.crm):
-            return
+            return []
         current = next((d for d in self.store.decisions(timer["lead_id"]) if d.current), None)
         if current is None:
-            return
-        messages = self.routing.lifecycle.messages(
+            return []
+        return self.routing.lifecycle.messages(
             event, current.record, None, occurrence=str(timer["id"])
         )
-        OutboxStore(self.store).add(conn, messages, self.clock())
 
     def _deliver(self) -> dict[str, int]:
         """Send what the outbox holds that is due (with the active config's channels)."""
         if self.store.config() is None:
             return {}
         config = self.routing.router.config
-        service = OutboxService(self.store, config.notifications, config.crm, clock=self.clock)
+        service = OutboxService(
+            self.outbox,
+            config.notifications,
+            config.crm,
+            senders=self.senders(config.notifications, config.crm),
+            clock=self.clock,
+        )
         try:
             return service.deliver_due().as_counts()
         finally:
@@ -227,5 +248,6 @@ class Worker:
         return total
 
 
-def timers_of(store: Store, lead_id: str | None = None) -> list[dict[str, Any]]:
-    return TimerStore(store).of_lead(lead_id)
+def timers_of(timers: TimerQueue, lead_id: str | None = None) -> list[dict[str, Any]]:
+    """SLA timers, oldest due first (of one lead, or all)."""
+    return timers.of_lead(lead_id)

@@ -13,10 +13,8 @@ worker whose lease ran out (the message was claimed again) cannot overwrite the 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -24,40 +22,30 @@ from sqlalchemy import Connection, func, select, update
 from leadroute.adapters.store.lease import claim
 from leadroute.adapters.store.service_tables import outbox
 from leadroute.adapters.store.sql import Store
-from leadroute.domain.notify import OutboxMessage, RetryModel, next_attempt
+from leadroute.domain.notify import OutboxMessage
+from leadroute.domain.outbox import (
+    DEAD,
+    DEFAULT_LEASE,
+    MAX_ERROR,
+    PENDING,
+    SENDING,
+    SENT,
+    STATUSES,
+    OutboxRow,
+)
+from leadroute.domain.outbox import utc as _utc
 
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-STATUSES = (PENDING, SENDING, SENT, DEAD)
-DEFAULT_LEASE = timedelta(minutes=5)
-MAX_ERROR = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    id: int
-    key: str
-    channel: str
-    target: str
-    event: str
-    lead_id: str | None
-    payload: dict[str, Any]
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-    @property
-    def message(self) -> OutboxMessage:
-        return OutboxMessage(
-            self.channel, self.target, self.event, self.lead_id, self.payload, self.key
-        )
-
-
-def _utc(moment: datetime) -> datetime:
-    """Aware UTC (SQLite hands back naive datetimes; they were written as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+__all__ = [
+    "DEAD",
+    "DEFAULT_LEASE",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "STATUSES",
+    "OutboxRow",
+    "OutboxStore",
+    "outbox_rows",
+]
 
 
 def _row(row: Any) -> OutboxRow:
@@ -174,35 +162,17 @@ class OutboxStore:
             )
             return bool(result.rowcount)
 
-    def mark_failed(
-        self,
-        row: OutboxRow,
-        *,
-        error: str,
-        retryable: bool,
-        retry: RetryModel,
-        now: datetime,
-        retry_after: float | None = None,
-        rng: random.Random | None = None,
-    ) -> str:
-        """Record a failed try: back to `pending`, due after the backoff (or the receiver's
-        Retry-After if longer), or `dead` when not retryable or out of tries. Returns the new
-        status, or `sending` if the claim was lost."""
-        now = _utc(now)
-        if retryable and row.attempts < retry.max_attempts:
-            wait = next_attempt(row.attempts, retry, rng=rng)
-            if retry_after is not None:
-                wait = max(wait, timedelta(seconds=retry_after))
-            status, due = PENDING, now + wait
-        else:
-            status, due = DEAD, now
+    def record_failure(self, row: OutboxRow, *, status: str, due: datetime, error: str) -> bool:
+        """Record a failed try: the message goes to `status` (pending or dead, see
+        `domain.outbox.after_failure`), due at `due`, with the error. False if the claim was
+        lost (its lease ran out and it was taken again)."""
         with self.store.write() as conn:
             result = conn.execute(
                 self._claimed(row).values(
-                    status=status, next_attempt_at=due, last_error=error[:MAX_ERROR]
+                    status=status, next_attempt_at=_utc(due), last_error=error[:MAX_ERROR]
                 )
             )
-        return status if result.rowcount else SENDING
+        return bool(result.rowcount)
 
     def _claimed(self, row: OutboxRow) -> Any:
         return update(outbox).where(

@@ -3,23 +3,24 @@ lifecycle event, in one transaction), list a lead's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from leadroute.adapters.store import lease
+from leadroute.adapters.store.outbox_store import OutboxStore
 from leadroute.adapters.store.service_tables import lead_events, timers
 from leadroute.adapters.store.sql import Store
-
-# Called inside a timer's transaction, e.g. to queue its notifications.
-OnStep = Callable[[Connection, str, dict[str, Any]], None]
+from leadroute.ports import TimerMessages
 
 
 class TimerStore:
+    """The `TimerQueue` of a `Store`."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.outbox = OutboxStore(store)
 
     def claim_due(self, now: datetime, *, lease_for: timedelta, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` due timers (and ones whose claimer's lease ran out), oldest due first,
@@ -59,10 +60,11 @@ class TimerStore:
         *,
         at: datetime,
         event: str | None = None,
-        on_step: OnStep | None = None,
+        on_step: TimerMessages | None = None,
     ) -> bool:
-        """Move a claimed timer to `status` (with its lifecycle event and `on_step`, in the same
-        transaction) if its claim still holds; False if another claimer took it over."""
+        """Move a claimed timer to `status` (with its lifecycle event and the messages
+        `on_step` gives for it, queued in the same transaction) if its claim still holds;
+        False if another claimer took it over."""
         with self.store.write() as conn:
             moved = conn.execute(
                 update(timers)
@@ -88,7 +90,7 @@ class TimerStore:
                     )
                 )
                 if on_step is not None:
-                    on_step(conn, event, timer)
+                    self.outbox.add(conn, on_step(event, timer), at)
         return True
 
     def of_lead(self, lead_id: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,59 @@
+"""Where the adapters services are given get built: plain functions the composition root (and,
+until it builds every service, the services' callers) calls, one per capability.
+
+Integrations are plugins typed by capability, each kind registered once in its package:
+notification channels (`adapters.notify`: slack, email, webhook), CRMs (`adapters.crm`:
+salesforce, hubspot), enrichment providers (`adapters.enrichers.build_provider`: table,
+http, inference). The store adapters implement the ports of `leadroute.ports` on a `Store`.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+
+from leadroute.adapters import crm as crm_adapters
+from leadroute.adapters import notify as notify_adapters
+from leadroute.adapters.store.flow_store import FlowStore
+from leadroute.adapters.store.lifecycle_store import LifecycleStore
+from leadroute.adapters.store.outbox_store import OutboxStore
+from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.timer_store import TimerStore
+from leadroute.domain.notify import CrmModel, NotificationsModel, Sender
+
+
+def senders_for(
+    notifications: NotificationsModel | None,
+    crm: CrmModel | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> dict[tuple[str, str], Sender]:
+    """A sender per configured notification channel and CRM, keyed by (kind, target) as outbox
+    messages are (a `SenderFactory`). `transport` goes to the HTTP ones (tests, proxies)."""
+    senders = notify_adapters.build_senders(
+        notifications, transport=transport, ssl_context=ssl_context
+    )
+    senders.update(crm_adapters.build_senders(crm, transport=transport))
+    return senders
+
+
+def outbox_queue(store: Store) -> OutboxStore:
+    """The store's outbox (an `OutboxQueue`)."""
+    return OutboxStore(store)
+
+
+def lifecycle_log(store: Store) -> LifecycleStore:
+    """The store's lead lifecycle: events, SLA timers (a `LifecycleLog`)."""
+    return LifecycleStore(store)
+
+
+def timer_queue(store: Store) -> TimerStore:
+    """The store's SLA timers (a `TimerQueue`)."""
+    return TimerStore(store)
+
+
+def flow_reads(store: Store) -> FlowStore:
+    """The store's decisions as the flow graph counts them (`FlowReads`)."""
+    return FlowStore(store)
