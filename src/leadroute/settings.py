@@ -1,8 +1,17 @@
-"""Typed settings, read from the environment (LEADROUTE_*) when asked for."""
+"""Typed settings, read from the environment (LEADROUTE_*) when asked for.
+
+Only this module and the composition root (`leadroute.bootstrap`) read the process environment;
+every other module gets its settings, and the mapping `${VAR}` references are filled from, as
+arguments (tests/test_architecture.py keeps it so).
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from leadroute.domain.lead import LEAD_LIMITS, LeadLimits
@@ -31,13 +40,32 @@ class Settings(BaseSettings):
     console_secret: SecretStr | None = None
     console_idle_minutes: float = 30
     console_session_hours: float = 12
+    # Webhooks: the HubSpot app's client secret (signatures are checked with it; unset, HubSpot
+    # posts are refused with 503) and the Salesforce org whose posts are taken (unset: any).
+    hubspot_secret: SecretStr | None = None
+    salesforce_org_id: str | None = None
+
+    @field_validator(
+        "public_url", "console_secret", "hubspot_secret", "salesforce_org_id", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """A variable set to nothing (`LEADROUTE_HUBSPOT_SECRET=`) is as good as unset."""
+        return None if value == "" else value
+
+    def lead_limits(self) -> LeadLimits:
+        """The caps on one lead: LEADROUTE_LEAD_MAX_FIELDS and LEADROUTE_LEAD_MAX_DEPTH."""
+        return LeadLimits(max_fields=self.lead_max_fields, max_depth=self.lead_max_depth)
 
 
 def get_settings() -> Settings:
+    """The settings as the environment holds them now (read at each call)."""
     return Settings()
 
 
-def lead_limits(settings: Settings | None = None) -> LeadLimits:
-    """The caps on one lead: LEADROUTE_LEAD_MAX_FIELDS and LEADROUTE_LEAD_MAX_DEPTH."""
-    settings = settings or get_settings()
-    return LeadLimits(max_fields=settings.lead_max_fields, max_depth=settings.lead_max_depth)
+def environment() -> Mapping[str, str]:
+    """The process environment, live: where `${VAR}` in enrichment providers and the names of
+    notifier and CRM secrets are looked up, at each use (a rotated secret is used at once).
+    The composition root hands it to what it builds; adapters built without one fall back to
+    it."""
+    return os.environ

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from leadroute.adapters.store.sql import Store
+from leadroute.bootstrap import Root
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState
 from leadroute.domain.org import RepStatus
@@ -145,7 +146,7 @@ def test_the_postgresql_pool_is_sized_from_the_environment(
 ) -> None:
     monkeypatch.setenv("LEADROUTE_DB_POOL_SIZE", "3")
     monkeypatch.setenv("LEADROUTE_DB_MAX_OVERFLOW", "2")
-    store = Store(pg_schema_url)
+    store = Root().store(pg_schema_url, migrate=False)  # the composition root reads them
     try:
         pool = store.engine.pool
         assert pool.size() == 3 and pool._max_overflow == 2  # type: ignore[attr-defined]

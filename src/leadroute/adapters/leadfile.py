@@ -18,7 +18,7 @@ import yaml
 
 from leadroute.domain import records
 from leadroute.domain.fields import Vocabulary
-from leadroute.domain.lead import Lead, LeadLimits
+from leadroute.domain.lead import LEAD_LIMITS, Lead, LeadLimits
 from leadroute.domain.records import (
     HEADER_ALIASES,
     ColumnMapping,
@@ -26,7 +26,6 @@ from leadroute.domain.records import (
     canonical_header,
     sniff_delimiter,
 )
-from leadroute.settings import lead_limits
 
 __all__ = [
     "HEADER_ALIASES",
@@ -86,15 +85,15 @@ def build_lead(
     source: str | None = None,
     limits: LeadLimits | None = None,
 ) -> Lead:
-    """`records.build_lead` with the configured caps (LEADROUTE_LEAD_MAX_FIELDS and
-    _MAX_DEPTH) unless `limits` says otherwise."""
+    """`records.build_lead` with the caps `limits` (the callers pass the configured ones,
+    LEADROUTE_LEAD_MAX_FIELDS and _MAX_DEPTH; default: the built-in caps)."""
     return records.build_lead(
         raw,
         default_id=default_id,
         vocabulary=vocabulary,
         channel=channel,
         source=source,
-        limits=limits or lead_limits(),
+        limits=limits or LEAD_LIMITS,
     )
 
 
@@ -110,7 +109,8 @@ def read_leads(
     """Yield every record of a .csv or .jsonl file as a lead or a rejection.
 
     The channel of a row is its own `channel` column, else the mapping file's, else `channel`.
-    A record over `limits` (default: the configured ones) is a rejection naming the cap.
+    A record over `limits` (the configured caps, passed by the composition root; default:
+    the built-in ones) is a rejection naming the cap.
     """
     reader = _Reader(
         vocabulary or Vocabulary(),
@@ -118,7 +118,7 @@ def read_leads(
         (mapping.channel if mapping else None) or channel,
         mapping.source if mapping else None,
         mapping,
-        limits or lead_limits(),
+        limits or LEAD_LIMITS,
     )
     text = read_text(path)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):

@@ -35,7 +35,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from leadroute.settings import Settings, get_settings
+from leadroute.settings import Settings
 
 # -- the body ------------------------------------------------------------------------------------
 
@@ -51,13 +51,12 @@ class BodyDeadline:
     """ASGI middleware: 408 (and the connection closed) for a request whose body has not
     arrived whole within `seconds` of the request reaching the application.
 
-    `seconds` defaults to the configured LEADROUTE_BODY_TIMEOUT. Requests without a body (no
-    `Content-Length`, or 0, and no `Transfer-Encoding`) pass as they are. An answer the
+    `seconds` is LEADROUTE_BODY_TIMEOUT as the composition root reads it. Requests without a
+    body (no `Content-Length`, or 0, and no `Transfer-Encoding`) pass as they are. An answer the
     application started before the deadline is left to finish, the application then seeing
     the client as gone."""
 
-    def __init__(self, app: ASGIApp, seconds: float | None = None) -> None:
-        seconds = get_settings().body_timeout if seconds is None else seconds
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
         if not seconds > 0:
             raise ValueError("the body deadline must be a positive number of seconds")
         self.app = app
@@ -226,17 +225,14 @@ def server_config(
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
-    header_timeout: float | None = None,
-    keep_alive_timeout: int | None = None,
+    header_timeout: float,
+    keep_alive_timeout: int,
     log_level: str = "warning",
 ) -> uvicorn.Config:
     """The uvicorn configuration `leadroute serve` runs `app` with: HTTP/1.1 through h11 with
-    the head deadline (default LEADROUTE_HEADER_TIMEOUT) and uvicorn's keep-alive timeout
-    (default LEADROUTE_KEEP_ALIVE_TIMEOUT). The body deadline is `BodyDeadline`, in the app."""
-    settings = get_settings()
-    header_timeout = settings.header_timeout if header_timeout is None else header_timeout
-    if keep_alive_timeout is None:
-        keep_alive_timeout = settings.keep_alive_timeout
+    the head deadline (`header_timeout`, LEADROUTE_HEADER_TIMEOUT as the composition root reads
+    it) and uvicorn's keep-alive timeout (LEADROUTE_KEEP_ALIVE_TIMEOUT). The body deadline is
+    `BodyDeadline`, in the app."""
     if keep_alive_timeout < 1:
         raise ValueError("the keep-alive timeout must be at least 1 s")
     return uvicorn.Config(

@@ -1,13 +1,18 @@
 """What the API keeps between requests: one routing service per process, rebuilt when the
-active config or the org changes (by this process at once, by another within `refresh` s)."""
+active config or the org changes (by this process at once, by another within `refresh` s).
+
+`limits` gives the caps on one lead when the intake is (re)built: the composition root passes
+the settings' (`Root.api_state`)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from leadroute.adapters.store.sql import Store
+from leadroute.domain.lead import LEAD_LIMITS, LeadLimits
 from leadroute.services.activities import ActivityService
 from leadroute.services.intake import LeadIntake
 from leadroute.services.routing import RoutingService
@@ -16,6 +21,7 @@ from leadroute.services.routing import RoutingService
 @dataclass
 class ApiState:
     store: Store
+    limits: Callable[[], LeadLimits] = lambda: LEAD_LIMITS
     refresh: float = 2.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _intake: LeadIntake | None = None
@@ -33,7 +39,7 @@ class ApiState:
                     if self._intake is not None:
                         self._intake.close()
                     routing = RoutingService(self.store)
-                    self._intake = LeadIntake(routing, lock=self.lock)
+                    self._intake = LeadIntake(routing, lock=self.lock, limits=self.limits())
                     self._version = version
                 self._checked = now
             return self._intake

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
+from leadroute.cli.common import (
+    DbOption,
+    console,
+    errors,
+    fail,
+    open_store,
+    progress_bar,
+    root,
+)
 
 if TYPE_CHECKING:
     from leadroute.services.activities import ActivitySummary
@@ -52,11 +60,10 @@ def activity_import(
     """Import events (type, occurred_at, email/lead_id/domain, url, product, id)."""
     from leadroute.adapters.activityfile import read_activities
     from leadroute.services.activities import ActivityService
-    from leadroute.services.routing import RoutingService
 
     if not file.exists():
         raise fail(f"{file}: no such file")
-    service = ActivityService(RoutingService(open_store(db)))
+    service = ActivityService(root().routing(open_store(db)))
     events = list(read_activities(file))
     with progress_bar() as progress:
         task = progress.add_task("recording", total=len(events))
@@ -84,7 +91,6 @@ def activity_add(
 ) -> None:
     """Record one event now and re-route the parked leads it moves."""
     from leadroute.services.activities import ActivityService
-    from leadroute.services.routing import RoutingService
 
     event: dict[str, Any] = {
         "type": type_,
@@ -95,7 +101,7 @@ def activity_add(
         "product": product,
         "occurred_at": at or datetime.now(UTC).isoformat(),
     }
-    service = ActivityService(RoutingService(open_store(db)))
+    service = ActivityService(root().routing(open_store(db)))
     summary = service.record([(None, event)], source="cli")
     if summary.rejected:
         raise fail(summary.rejected[0][1])
@@ -110,10 +116,9 @@ def activity_hot(
     """Accounts by web visits in the surge window against their daily baseline."""
     from leadroute.adapters.store.activity_store import ActivityStore
     from leadroute.domain.intent import VISIT_TYPES, IntentModel, IntentScorer
-    from leadroute.services.routing import RoutingService
 
     store = open_store(db)
-    routing = RoutingService(store)
+    routing = root().routing(store)
     intent = routing.router.config.intent if store.config() is not None else None
     scorer = intent or IntentScorer(IntentModel())
     now = datetime.now(UTC)

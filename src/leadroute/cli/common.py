@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 if TYPE_CHECKING:
     from leadroute.adapters.store.sql import Store
+    from leadroute.bootstrap import Root
 
 
 console = Console()
@@ -23,14 +24,17 @@ DbOption = Annotated[
 ]
 
 
+def root() -> Root:
+    """The composition root the commands build from: the settings as the environment holds
+    them now (leadroute.bootstrap)."""
+    from leadroute.bootstrap import Root
+
+    return Root()
+
+
 def open_store(db: str | None) -> Store:
     """The store at `db` (or the configured one), migrated to the newest schema."""
-    from leadroute.adapters.store.sql import Store
-    from leadroute.settings import get_settings
-
-    store = Store(db or get_settings().db)
-    store.migrate()
-    return store
+    return root().store(db)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

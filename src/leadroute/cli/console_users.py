@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from leadroute.adapters.store.console_store import ROLES
-from leadroute.cli.common import DbOption, console, fail, open_store
+from leadroute.cli.common import DbOption, console, fail, open_store, root
 
 if TYPE_CHECKING:
     pass
@@ -58,7 +58,6 @@ def user_add(
 ) -> None:
     """Add a console user; the password is asked for (or read from stdin) and stored hashed."""
     from leadroute.adapters.store.console_store import ConsoleUserStore
-    from leadroute.services.console_auth import ConsoleAuth
 
     password = _password(password_stdin)
     store = open_store(db)
@@ -68,7 +67,7 @@ def user_add(
         user = ConsoleUserStore(store).add(name, password, role=role, rep_id=rep)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    ConsoleAuth(store).user_added(user, by=_actor())
+    root().console_auth(store).user_added(user, by=_actor())
     console.print(f"added {user.role} '{user.username}'", highlight=False)
 
 
@@ -97,11 +96,10 @@ Name = Annotated[str, typer.Argument(help="the username")]
 @user_app.command("passwd")
 def user_passwd(name: Name, password_stdin: PasswordStdin = False, db: DbOption = None) -> None:
     """Set a user's password; every console session of theirs ends at once."""
-    from leadroute.services.console_auth import ConsoleAuth
 
     password = _password(password_stdin)
     try:
-        ended = ConsoleAuth(open_store(db)).change_password(name, password, by=_actor())
+        ended = root().console_auth(open_store(db)).change_password(name, password, by=_actor())
     except (LookupError, ValueError) as exc:
         raise fail(str(exc.args[0])) from None
     console.print(f"password of '{name}' changed; {ended} session(s) ended", highlight=False)
@@ -110,10 +108,9 @@ def user_passwd(name: Name, password_stdin: PasswordStdin = False, db: DbOption 
 @user_app.command("signout")
 def user_signout(name: Name, db: DbOption = None) -> None:
     """End every console session of a user, on every server (sign out everywhere)."""
-    from leadroute.services.console_auth import ConsoleAuth
 
     try:
-        ended = ConsoleAuth(open_store(db)).sign_out_everywhere(name, by=_actor())
+        ended = root().console_auth(open_store(db)).sign_out_everywhere(name, by=_actor())
     except LookupError as exc:
         raise fail(str(exc.args[0])) from None
     console.print(f"'{name}' signed out everywhere: {ended} session(s) ended", highlight=False)
@@ -122,9 +119,8 @@ def user_signout(name: Name, db: DbOption = None) -> None:
 @user_app.command("unlock")
 def user_unlock(name: Name, db: DbOption = None) -> None:
     """Clear a user's failed logins, and the lock they caused."""
-    from leadroute.services.console_auth import ConsoleAuth
 
-    cleared = ConsoleAuth(open_store(db)).unlock(name, by=_actor())
+    cleared = root().console_auth(open_store(db)).unlock(name, by=_actor())
     said = "unlocked" if cleared else "had no failed logins to clear"
     console.print(f"'{name}' {said}", highlight=False)
 
@@ -132,10 +128,9 @@ def user_unlock(name: Name, db: DbOption = None) -> None:
 @user_app.command("remove")
 def user_remove(name: Name, db: DbOption = None) -> None:
     """Remove a console user; their sessions end at once."""
-    from leadroute.services.console_auth import ConsoleAuth
 
     try:
-        ended = ConsoleAuth(open_store(db)).remove_user(name, by=_actor())
+        ended = root().console_auth(open_store(db)).remove_user(name, by=_actor())
     except LookupError as exc:
         raise fail(str(exc.args[0])) from None
     console.print(f"removed '{name}'; {ended} session(s) ended", highlight=False)
@@ -151,9 +146,8 @@ def user_audit(
     db: DbOption = None,
 ) -> None:
     """The audit trail: logins, failures, locks, logouts, password changes, sign-outs, users."""
-    from leadroute.services.console_auth import ConsoleAuth
 
-    auth = ConsoleAuth(open_store(db))
+    auth = root().console_auth(open_store(db))
     found = auth.audit.list(
         since=auth.clock() - timedelta(days=days), action=action, actor=user, limit=limit
     )

@@ -16,7 +16,15 @@ from rich.table import Table
 from leadroute.cli import render
 from leadroute.cli.activity import activity_app
 from leadroute.cli.backtest import backtest_command
-from leadroute.cli.common import DbOption, console, errors, fail, open_store, progress_bar
+from leadroute.cli.common import (
+    DbOption,
+    console,
+    errors,
+    fail,
+    open_store,
+    progress_bar,
+    root,
+)
 from leadroute.cli.console_users import user_app
 from leadroute.cli.keys import key_app
 from leadroute.cli.outbox import outbox_app
@@ -143,7 +151,14 @@ def check(
     )
     if leads is None:
         return
-    rows = list(read_leads(leads, vocabulary=cfg.vocabulary, mapping=_mapping(mapping)))
+    rows = list(
+        read_leads(
+            leads,
+            vocabulary=cfg.vocabulary,
+            mapping=_mapping(mapping),
+            limits=root().lead_limits(),
+        )
+    )
     good = [r.lead for r in rows if r.lead is not None]
     now = datetime.now(UTC)
     result = simulate(cfg, org, good, now=lambda lead: lead.received_at or now)
@@ -186,8 +201,6 @@ def route(
 ) -> None:
     """Route a batch of leads, store every decision and print a summary per route and rep."""
     from leadroute.adapters.leadfile import batch_id_for, read_leads
-    from leadroute.services.routing import RoutingService
-    from leadroute.settings import get_settings
 
     if not leads.exists():
         raise fail(f"{leads}: no such file")
@@ -195,7 +208,7 @@ def route(
     if org_file is not None:
         store.save_org(_org(org_file, None))
     base_dir = config.parent if config is not None else Path(".")
-    service = RoutingService(store, chunk_size=get_settings().chunk_size, base_dir=base_dir)
+    service = root().routing(store, base_dir=base_dir)
     org = store.load_org()
     if config is not None:
         routing, seq = _activate(store, config, org, "nothing was routed")
@@ -212,6 +225,7 @@ def route(
         batch_id=batch_id,
         channel=channel,
         mapping=_mapping(mapping),
+        limits=root().lead_limits(),
     )
     out = output.open("w", encoding="utf-8") if output else None
     try:
@@ -243,14 +257,19 @@ def import_leads(
 ) -> None:
     """Store leads without routing them (route later with `leadroute route-pending`)."""
     from leadroute.adapters.leadfile import batch_id_for, read_leads
-    from leadroute.services.routing import RoutingService
 
     if not leads.exists():
         raise fail(f"{leads}: no such file")
-    service = RoutingService(open_store(db))
+    service = root().routing(open_store(db))
     batch_id = batch_id_for(leads)
     result = service.import_batch(
-        read_leads(leads, batch_id=batch_id, channel=channel, mapping=_mapping(mapping)),
+        read_leads(
+            leads,
+            batch_id=batch_id,
+            channel=channel,
+            mapping=_mapping(mapping),
+            limits=root().lead_limits(),
+        ),
         batch_id=batch_id,
     )
     console.print(
@@ -267,9 +286,8 @@ def lead_close(
     db: DbOption = None,
 ) -> None:
     """Mark a routed lead as worked; it no longer counts as open for load balancing."""
-    from leadroute.services.routing import RoutingService
 
-    service = RoutingService(open_store(db))
+    service = root().routing(open_store(db))
     try:
         service.close_lead(lead, status)
     except (LookupError, ValueError) as exc:
@@ -331,10 +349,8 @@ def worker(
     import threading
     from datetime import timedelta
 
-    from leadroute.services.worker import Worker
-
-    store = open_store(db)
-    job = Worker(store, lease=timedelta(seconds=lease_seconds))
+    composition = root()
+    job = composition.worker(composition.store(db), lease=timedelta(seconds=lease_seconds))
     if once:
         report = job.run_once()
     else:
@@ -355,10 +371,9 @@ def lead_brief(
     db: DbOption = None,
 ) -> None:
     """What the rep gets with the lead: who, why them, scores with reasons, recent activity."""
-    from leadroute.services.routing import RoutingService
 
     try:
-        brief = RoutingService(open_store(db)).brief(lead)
+        brief = root().routing(open_store(db)).brief(lead)
     except LookupError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -376,11 +391,9 @@ def route_pending(
     db: DbOption = None,
 ) -> None:
     """Route leads waiting in the store with the active config (safe to run in parallel)."""
-    from leadroute.services.routing import RoutingService
-    from leadroute.settings import get_settings
 
     store = open_store(db)
-    service = RoutingService(store, chunk_size=get_settings().chunk_size)
+    service = root().routing(store)
     try:
         result = service.route_pending(limit=limit)
         if retry_held:
@@ -476,26 +489,15 @@ def serve(
     """Serve the HTTP API: leads in real time, activities, reps, configs, webhooks (see /docs)."""
     import uvicorn
 
-    from leadroute.api import create_app
-    from leadroute.api.deadline import server_config
-    from leadroute.api.security import Authenticator
-    from leadroute.settings import get_settings
-
-    settings = get_settings()
-    store = open_store(db)
-    auth = Authenticator(store, rate_per_minute=rate_per_minute or settings.rate_per_minute)
-    app_ = create_app(
-        store,
-        auth=auth,
-        max_body_bytes=settings.max_body_bytes,
-        body_timeout=body_timeout or settings.body_timeout,
-    )
-    config = server_config(
+    composition = root().fixed()  # the settings read once, for the whole server
+    store = composition.store(db)
+    app_ = composition.api(store, rate_per_minute=rate_per_minute, body_timeout=body_timeout)
+    config = composition.server(
         app_,
         host=host,
         port=port,
-        header_timeout=header_timeout or settings.header_timeout,
-        keep_alive_timeout=keep_alive_timeout or settings.keep_alive_timeout,
+        header_timeout=header_timeout,
+        keep_alive_timeout=keep_alive_timeout,
     )
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
@@ -590,9 +592,8 @@ def _first_lead(db_url: str) -> str:
 @rep_app.command("deactivate")
 def rep_deactivate(rep: str, db: DbOption = None) -> None:
     """Deactivate a rep and re-route its open leads through the flow."""
-    from leadroute.services.routing import RoutingService
 
-    service = RoutingService(open_store(db))
+    service = root().routing(open_store(db))
     try:
         decisions = service.deactivate_rep(rep)
     except (LookupError, ValueError) as exc:
@@ -628,10 +629,9 @@ def org_load(
     db: DbOption = None,
 ) -> None:
     """Load reps, teams, territories, segments and accounts from YAML (and CSV) into the store."""
-    from leadroute.services.routing import RoutingService
 
     org = _org(file, None)
-    service = RoutingService(open_store(db))
+    service = root().routing(open_store(db))
     handed = service.load_org(org, replace=replace)
     console.print(
         f"loaded {len(org.reps)} reps, {len(org.teams)} teams, "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leadroute.cli.common import DbOption, console, errors, fail, open_store
+from leadroute.cli.common import DbOption, console, errors, fail, open_store, root
 
 if TYPE_CHECKING:
     from leadroute.services.predictive import (
@@ -89,7 +89,11 @@ def score_train(
     with errors.status("reading closed leads…"):
         if file is not None:
             history = history_from_file(
-                file, target, context=context_for(store), org=store.load_org()
+                file,
+                target,
+                context=context_for(store),
+                org=store.load_org(),
+                limits=root().lead_limits(),
             )
         else:
             history = history_from_store(store)

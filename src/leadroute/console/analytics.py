@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from leadroute.adapters.store.sql import Store
+from leadroute.console.deps import UiDep, Visitor, logged_in
 from leadroute.console.svg import Bar, Series, bar_chart, line_chart
-from leadroute.console.ui import HEADERS, MANAGERS, Ui, day
+from leadroute.console.ui import HEADERS, MANAGERS, day
 from leadroute.services.reports import (
     CRITERIA,
     DEFAULT_CRITERIA,
@@ -74,147 +77,166 @@ def _min_leads(text: str) -> int:
     return value
 
 
-def register(app: FastAPI, ui: Ui) -> None:
-    store = ui.store
+router = APIRouter()
+Manager = Annotated[Visitor, Depends(logged_in(MANAGERS, "analytics"))]
 
-    def grouped(by: str, since: str) -> list[Performance]:
-        if by not in GROUPINGS:
-            raise HTTPException(400, f"group by one of {', '.join(GROUPINGS)}")
-        return performance(store, by=by, since=day(since))
 
-    @app.get("/analytics")
-    def analytics(request: Request, by: str = "route", since: str = "") -> HTMLResponse:
-        """Speed to lead and conversion by route, rep, config version, source or segment."""
-        session, user = ui.login_required(request, roles=MANAGERS, what="analytics")
-        rows = [g.as_record() for g in grouped(by, since)]
-        return ui.page(
-            request,
-            "analytics.html",
-            session,
-            user,
-            rows=rows,
-            by=by,
-            since=since,
-            groupings=GROUPINGS,
-            csv_query=urllib.parse.urlencode({"by": by, "since": since}),
+def grouped(store: Store, by: str, since: str) -> list[Performance]:
+    if by not in GROUPINGS:
+        raise HTTPException(400, f"group by one of {', '.join(GROUPINGS)}")
+    return performance(store, by=by, since=day(since))
+
+
+@router.get("/analytics")
+def analytics(
+    request: Request, ui: UiDep, visitor: Manager, by: str = "route", since: str = ""
+) -> HTMLResponse:
+    """Speed to lead and conversion by route, rep, config version, source or segment."""
+    rows = [g.as_record() for g in grouped(ui.store, by, since)]
+    return ui.page(
+        request,
+        "analytics.html",
+        visitor.session,
+        visitor.user,
+        rows=rows,
+        by=by,
+        since=since,
+        groupings=GROUPINGS,
+        csv_query=urllib.parse.urlencode({"by": by, "since": since}),
+    )
+
+
+@router.get("/analytics.csv")
+def analytics_csv(ui: UiDep, _visitor: Manager, by: str = "route", since: str = "") -> Response:
+    rows = performance_rows(grouped(ui.store, by, since))
+    return _csv(to_csv(rows, () if rows else ["key"]), f"by-{by}.csv")
+
+
+# -- fairness over time ----------------------------------------------------------------
+
+
+def fairness_data(
+    store: Store, since: str, until: str, period: str, by: str
+) -> tuple[FairnessReport, str]:
+    start, end, shown = _period(since, until)
+    try:
+        return fairness(store, since=start, until=end, period=period, by=by), shown
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+@router.get("/analytics/fairness")
+def fairness_page(
+    request: Request,
+    ui: UiDep,
+    visitor: Manager,
+    since: str = "",
+    until: str = "",
+    period: str = "day",
+    by: str = "pool",
+    metric: str = "spread",
+) -> HTMLResponse:
+    """Leads per rep per day or week, per pool or team, over time."""
+    if metric not in METRICS:
+        raise HTTPException(400, f"chart: one of {', '.join(METRICS)}")
+    report, shown = fairness_data(ui.store, since, until, period, by)
+    names = {rep_id: rep.name for rep_id, rep in ui.store.load_org().reps.items()}
+    query = {"since": since, "until": until, "period": period, "by": by}
+    return ui.page(
+        request,
+        "analytics_fairness.html",
+        visitor.session,
+        visitor.user,
+        report=report,
+        chart=_fairness_chart(report, metric),
+        names=names,
+        since=shown,
+        until=until,
+        period=period,
+        by=by,
+        metric=metric,
+        periods=PERIODS,
+        scopes=SCOPES,
+        metrics=METRICS,
+        csv_query=urllib.parse.urlencode(query),
+    )
+
+
+@router.get("/analytics/fairness.csv")
+def fairness_csv(
+    ui: UiDep,
+    _visitor: Manager,
+    since: str = "",
+    until: str = "",
+    period: str = "day",
+    by: str = "pool",
+) -> Response:
+    report, shown = fairness_data(ui.store, since, until, period, by)
+    return _csv(to_csv(report.csv_rows()), f"fairness-{by}-{period}-since-{shown}.csv")
+
+
+# -- which criteria convert best -------------------------------------------------------
+
+
+def criteria_data(
+    store: Store, since: str, until: str, fields: list[str], min_leads: str
+) -> tuple[CriteriaReport, str, list[str]]:
+    start, end, shown = _period(since, until)
+    parts = (part.strip() for text in fields for part in text.split(","))
+    wanted = list(dict.fromkeys(p for p in parts if p)) or list(DEFAULT_CRITERIA)
+    try:
+        report = criteria(
+            store, since=start, until=end, fields=wanted, min_leads=_min_leads(min_leads)
         )
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return report, shown, wanted
 
-    @app.get("/analytics.csv")
-    def analytics_csv(request: Request, by: str = "route", since: str = "") -> Response:
-        ui.login_required(request, roles=MANAGERS, what="analytics")
-        rows = performance_rows(grouped(by, since))
-        return _csv(to_csv(rows, () if rows else ["key"]), f"by-{by}.csv")
 
-    # -- fairness over time ----------------------------------------------------------------
+@router.get("/analytics/criteria")
+def criteria_page(
+    request: Request,
+    ui: UiDep,
+    visitor: Manager,
+    since: str = "",
+    until: str = "",
+    field: list[str] = Query(default=[]),
+    min_leads: str = "30",
+) -> HTMLResponse:
+    """Which criteria produce the best results: conversion and lift per value."""
+    report, shown, wanted = criteria_data(ui.store, since, until, field, min_leads)
+    query = [("since", since), ("until", until), ("min_leads", min_leads)]
+    query += [("field", f) for f in wanted]
+    return ui.page(
+        request,
+        "analytics_criteria.html",
+        visitor.session,
+        visitor.user,
+        report=report,
+        best=report.ranked()[:15],
+        charts={c.name: _criteria_chart(c.name, c.values) for c in report.criteria},
+        shown=SHOWN,
+        since=shown,
+        until=until,
+        min_leads=min_leads,
+        wanted=wanted,
+        choices=CHOICES,
+        other=[f for f in wanted if f not in CHOICES],
+        csv_query=urllib.parse.urlencode(query),
+    )
 
-    def fairness_data(since: str, until: str, period: str, by: str) -> tuple[FairnessReport, str]:
-        start, end, shown = _period(since, until)
-        try:
-            return fairness(store, since=start, until=end, period=period, by=by), shown
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
 
-    @app.get("/analytics/fairness")
-    def fairness_page(
-        request: Request,
-        since: str = "",
-        until: str = "",
-        period: str = "day",
-        by: str = "pool",
-        metric: str = "spread",
-    ) -> HTMLResponse:
-        """Leads per rep per day or week, per pool or team, over time."""
-        session, user = ui.login_required(request, roles=MANAGERS, what="analytics")
-        if metric not in METRICS:
-            raise HTTPException(400, f"chart: one of {', '.join(METRICS)}")
-        report, shown = fairness_data(since, until, period, by)
-        names = {rep_id: rep.name for rep_id, rep in store.load_org().reps.items()}
-        query = {"since": since, "until": until, "period": period, "by": by}
-        return ui.page(
-            request,
-            "analytics_fairness.html",
-            session,
-            user,
-            report=report,
-            chart=_fairness_chart(report, metric),
-            names=names,
-            since=shown,
-            until=until,
-            period=period,
-            by=by,
-            metric=metric,
-            periods=PERIODS,
-            scopes=SCOPES,
-            metrics=METRICS,
-            csv_query=urllib.parse.urlencode(query),
-        )
-
-    @app.get("/analytics/fairness.csv")
-    def fairness_csv(
-        request: Request, since: str = "", until: str = "", period: str = "day", by: str = "pool"
-    ) -> Response:
-        ui.login_required(request, roles=MANAGERS, what="analytics")
-        report, shown = fairness_data(since, until, period, by)
-        return _csv(to_csv(report.csv_rows()), f"fairness-{by}-{period}-since-{shown}.csv")
-
-    # -- which criteria convert best -------------------------------------------------------
-
-    def criteria_data(
-        since: str, until: str, fields: list[str], min_leads: str
-    ) -> tuple[CriteriaReport, str, list[str]]:
-        start, end, shown = _period(since, until)
-        parts = (part.strip() for text in fields for part in text.split(","))
-        wanted = list(dict.fromkeys(p for p in parts if p)) or list(DEFAULT_CRITERIA)
-        try:
-            report = criteria(
-                store, since=start, until=end, fields=wanted, min_leads=_min_leads(min_leads)
-            )
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
-        return report, shown, wanted
-
-    @app.get("/analytics/criteria")
-    def criteria_page(
-        request: Request,
-        since: str = "",
-        until: str = "",
-        field: list[str] = Query(default=[]),
-        min_leads: str = "30",
-    ) -> HTMLResponse:
-        """Which criteria produce the best results: conversion and lift per value."""
-        session, user = ui.login_required(request, roles=MANAGERS, what="analytics")
-        report, shown, wanted = criteria_data(since, until, field, min_leads)
-        query = [("since", since), ("until", until), ("min_leads", min_leads)]
-        query += [("field", f) for f in wanted]
-        return ui.page(
-            request,
-            "analytics_criteria.html",
-            session,
-            user,
-            report=report,
-            best=report.ranked()[:15],
-            charts={c.name: _criteria_chart(c.name, c.values) for c in report.criteria},
-            shown=SHOWN,
-            since=shown,
-            until=until,
-            min_leads=min_leads,
-            wanted=wanted,
-            choices=CHOICES,
-            other=[f for f in wanted if f not in CHOICES],
-            csv_query=urllib.parse.urlencode(query),
-        )
-
-    @app.get("/analytics/criteria.csv")
-    def criteria_csv(
-        request: Request,
-        since: str = "",
-        until: str = "",
-        field: list[str] = Query(default=[]),
-        min_leads: str = "30",
-    ) -> Response:
-        ui.login_required(request, roles=MANAGERS, what="analytics")
-        report, shown, _ = criteria_data(since, until, field, min_leads)
-        return _csv(to_csv(report.csv_rows()), f"criteria-since-{shown}.csv")
+@router.get("/analytics/criteria.csv")
+def criteria_csv(
+    ui: UiDep,
+    _visitor: Manager,
+    since: str = "",
+    until: str = "",
+    field: list[str] = Query(default=[]),
+    min_leads: str = "30",
+) -> Response:
+    report, shown, _ = criteria_data(ui.store, since, until, field, min_leads)
+    return _csv(to_csv(report.csv_rows()), f"criteria-since-{shown}.csv")
 
 
 def _fairness_chart(report: FairnessReport, metric: str) -> Markup:

@@ -21,16 +21,16 @@ import json
 import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from leadroute.adapters import orgfile
 from leadroute.adapters.store.console_store import ConsoleUser
 from leadroute.console import queries
-from leadroute.console.sessions import Session
-from leadroute.console.ui import Ui, day, form
+from leadroute.console.deps import CheckedForm, LoggedIn, UiDep, Visitor, logged_in
+from leadroute.console.ui import Ui, day
 from leadroute.domain.config import Pool
 from leadroute.domain.org import WEEKDAYS, Absence, Org, Rep, RepStatus, WorkingHours
 from leadroute.services import reps as rep_changes
@@ -60,269 +60,278 @@ SAVED = {
 }
 
 
-def register(app: FastAPI, ui: Ui) -> None:
-    store, state = ui.store, ui.state
+router = APIRouter()
+Admin = Annotated[Visitor, Depends(logged_in(ADMINS, "changing a rep"))]
+Deactivating = Annotated[Visitor, Depends(logged_in(ADMINS, "deactivating a rep"))]
 
-    def visible_rep(user: ConsoleUser, rep_id: str) -> tuple[Org, Rep]:
-        org = store.load_org()
-        visible = queries.visible_reps(user, org)
-        rep = org.reps.get(rep_id)
-        if rep is None or (visible is not None and rep_id not in visible):
-            raise HTTPException(404, f"no rep '{rep_id}' that you may see")
-        return org, rep
 
-    def changed(change: Callable[[], RepUpdate]) -> RepUpdate:
-        """Apply a change while no lead is being routed in this process; route with it next.
-        404 for a rep that is not there."""
-        try:
-            with state.lock:
-                return change()
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        finally:
-            state.reset()
+def visible_rep(ui: Ui, user: ConsoleUser, rep_id: str) -> tuple[Org, Rep]:
+    org = ui.store.load_org()
+    visible = queries.visible_reps(user, org)
+    rep = org.reps.get(rep_id)
+    if rep is None or (visible is not None and rep_id not in visible):
+        raise HTTPException(404, f"no rep '{rep_id}' that you may see")
+    return org, rep
 
-    def submitted(
-        request: Request,
-        session: Session,
-        user: ConsoleUser,
-        rep_id: str,
-        change: Callable[[], RepUpdate],
-        *,
-        values: dict[str, str],
-        saved: str,
-    ) -> Response:
-        """Apply a form's change: back to the rep's page saying what was saved, or the page
-        again (422) with each problem at its field and the values as typed."""
-        try:
-            changed(change)
-        except RepChangeError as exc:
-            return rep_page(
-                request,
-                session,
-                user,
-                rep_id,
-                status_code=422,
-                errors=form_errors(exc),
-                values=values,
-            )
-        return ui.redirect(request, back_to(rep_id, saved))
 
-    def pools_of(rep_id: str) -> list[Pool]:
-        try:
-            pools = state.routing.router.config.pools
-        except (LookupError, ValueError):  # no active config, or one that no longer loads
-            return []
-        return [pool for pool in pools.values() if rep_id in pool.members]
+def changed(ui: Ui, change: Callable[[], RepUpdate]) -> RepUpdate:
+    """Apply a change while no lead is being routed in this process; route with it next.
+    404 for a rep that is not there."""
+    try:
+        with ui.state.lock:
+            return change()
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    finally:
+        ui.state.reset()
 
-    def rep_page(
-        request: Request,
-        session: Session,
-        user: ConsoleUser,
-        rep_id: str,
-        *,
-        status_code: int = 200,
-        errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None,
-        saved: str = "",
-    ) -> HTMLResponse:
-        org, rep = visible_rep(user, rep_id)
-        now = datetime.now(UTC)
-        load = queries.rep_load(store, rep, now)
-        leads = store.leads(status="routed", owner_id=rep.id, limit=OPEN_SHOWN + 1)
-        away = rep.absence_at(now)
-        link = rep.booking_link or ""
-        return ui.page(
-            request,
-            "rep.html",
-            session,
-            user,
-            status_code=status_code,
-            rep=rep,
-            teams=[(t, org.teams[t].name if t in org.teams else t) for t in rep.teams],
-            hours=hours_text(rep.working_hours),
-            load=load,
-            caps=[(p, load[p], getattr(rep.caps, p)) for p in PERIODS],
-            pools=pools_of(rep.id),
-            away=absence_view(rep, away) if away else None,
-            absences=[absence_view(rep, a) for a in rep.out_of_office],
-            leads=leads[:OPEN_SHOWN],
-            more_leads=len(leads) > OPEN_SHOWN,
-            booking_href=link if link.startswith(("https://", "http://")) else None,
-            form=settings_values(rep) | (values or {}),
-            errors=errors or {},
-            labels=LABELS,
-            saved=SAVED.get(saved, ""),
+
+def submitted(
+    request: Request,
+    ui: Ui,
+    visitor: Visitor,
+    rep_id: str,
+    change: Callable[[], RepUpdate],
+    *,
+    values: dict[str, str],
+    saved: str,
+) -> Response:
+    """Apply a form's change: back to the rep's page saying what was saved, or the page
+    again (422) with each problem at its field and the values as typed."""
+    try:
+        changed(ui, change)
+    except RepChangeError as exc:
+        return rep_page(
+            request, ui, visitor, rep_id, status_code=422, errors=form_errors(exc), values=values
         )
+    return ui.redirect(request, back_to(rep_id, saved))
 
-    def back_to(rep_id: str, saved: str) -> str:
-        return f"/reps/{urllib.parse.quote(rep_id, safe='')}?saved={saved}"
 
-    @app.get("/reps")
-    def reps_page(request: Request) -> HTMLResponse:
-        session, user = ui.login_required(request)
-        org = store.load_org()
-        visible = queries.visible_reps(user, org)
-        now = datetime.now(UTC)
-        shown = [r for r in org.reps.values() if visible is None or r.id in visible]
-        return ui.page(
-            request,
-            "reps.html",
-            session,
-            user,
-            reps=shown,
-            absent={r.id: r.absence_at(now) for r in shown},
-            loads=queries.open_loads(store),
-            teams=org.teams,
-        )
+def pools_of(ui: Ui, rep_id: str) -> list[Pool]:
+    try:
+        pools = ui.state.routing.router.config.pools
+    except (LookupError, ValueError):  # no active config, or one that no longer loads
+        return []
+    return [pool for pool in pools.values() if rep_id in pool.members]
 
-    @app.get("/reps/calendar")
-    def calendar(request: Request, from_: str = Query("", alias="from")) -> HTMLResponse:
-        """Out of office and working days of the reps the user sees, four weeks from `from`."""
-        session, user = ui.login_required(request)
-        start = (day(from_.strip(), "from") or datetime.now(UTC)).date()
-        org = store.load_org()
-        visible = queries.visible_reps(user, org)
-        shown = [r for r in org.reps.values() if visible is None or r.id in visible]
-        rows = queries.out_of_office_calendar(shown, start, CALENDAR_DAYS)
-        return ui.page(
-            request,
-            "rep_calendar.html",
-            session,
-            user,
-            rows=rows,
-            start=start,
-            last=start + timedelta(days=CALENDAR_DAYS - 1),
-            days=[start + timedelta(days=i) for i in range(CALENDAR_DAYS)],
-            earlier=start - timedelta(days=CALENDAR_DAYS),
-            later=start + timedelta(days=CALENDAR_DAYS),
-        )
 
-    @app.get("/reps/{rep_id}")
-    def rep_detail(request: Request, rep_id: str, saved: str = "") -> HTMLResponse:
-        session, user = ui.login_required(request)
-        return rep_page(request, session, user, rep_id, saved=saved)
+def rep_page(
+    request: Request,
+    ui: Ui,
+    visitor: Visitor,
+    rep_id: str,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    saved: str = "",
+) -> HTMLResponse:
+    org, rep = visible_rep(ui, visitor.user, rep_id)
+    now = datetime.now(UTC)
+    load = queries.rep_load(ui.store, rep, now)
+    leads = ui.store.leads(status="routed", owner_id=rep.id, limit=OPEN_SHOWN + 1)
+    away = rep.absence_at(now)
+    link = rep.booking_link or ""
+    return ui.page(
+        request,
+        "rep.html",
+        visitor.session,
+        visitor.user,
+        status_code=status_code,
+        rep=rep,
+        teams=[(t, org.teams[t].name if t in org.teams else t) for t in rep.teams],
+        hours=hours_text(rep.working_hours),
+        load=load,
+        caps=[(p, load[p], getattr(rep.caps, p)) for p in PERIODS],
+        pools=pools_of(ui, rep.id),
+        away=absence_view(rep, away) if away else None,
+        absences=[absence_view(rep, a) for a in rep.out_of_office],
+        leads=leads[:OPEN_SHOWN],
+        more_leads=len(leads) > OPEN_SHOWN,
+        booking_href=link if link.startswith(("https://", "http://")) else None,
+        form=settings_values(rep) | (values or {}),
+        errors=errors or {},
+        labels=LABELS,
+        saved=SAVED.get(saved, ""),
+    )
 
-    @app.post("/reps/{rep_id}/status")
-    def rep_status(
-        request: Request, rep_id: str, fields: dict[str, str] = Depends(form)
-    ) -> Response:
-        ui.login_required(request, roles=ADMINS, what="pausing or resuming a rep")
-        ui.checked(request, fields)
-        try:
-            status = RepStatus(fields.get("status", ""))
-        except ValueError:
-            raise HTTPException(422, "status is active or paused") from None
-        if status not in (RepStatus.ACTIVE, RepStatus.PAUSED):
-            raise HTTPException(422, "status is active or paused")
-        changed(lambda: rep_changes.change_rep(state.routing, rep_id, {"status": status}))
-        if fields.get("back") == "rep":
-            return ui.redirect(request, back_to(rep_id, "status"))
-        return ui.redirect(request, "/reps")
 
-    @app.post("/reps/{rep_id}/settings")
-    def rep_settings(
-        request: Request, rep_id: str, fields: dict[str, str] = Depends(form)
-    ) -> Response:
-        """Caps, weight, time zone and working hours in one change: all saved or none."""
-        _, user = ui.login_required(request, roles=ADMINS, what="changing a rep")
-        session = ui.checked(request, fields)
-        changes = settings_changes(fields)
-        return submitted(
-            request,
-            session,
-            user,
-            rep_id,
-            lambda: rep_changes.change_rep(state.routing, rep_id, changes),
-            values={k: v for k, v in fields.items() if k in LABELS},
-            saved="settings",
-        )
+def back_to(rep_id: str, saved: str) -> str:
+    return f"/reps/{urllib.parse.quote(rep_id, safe='')}?saved={saved}"
 
-    @app.post("/reps/{rep_id}/out-of-office")
-    def add_out_of_office(
-        request: Request, rep_id: str, fields: dict[str, str] = Depends(form)
-    ) -> Response:
-        """Add a period: first and last day (whole days in the rep's time zone), a reason."""
-        _, user = ui.login_required(request, roles=ADMINS, what="changing a rep")
-        session = ui.checked(request, fields)
-        start, end = fields.get("ooo_start", "").strip(), fields.get("ooo_end", "").strip()
-        reason = fields.get("ooo_reason", "")
-        return submitted(
-            request,
-            session,
-            user,
-            rep_id,
-            lambda: rep_changes.add_absence(
-                state.routing, rep_id, start=start, end=end, reason=reason
-            ),
-            values={"ooo_start": start, "ooo_end": end, "ooo_reason": reason},
-            saved="ooo",
-        )
 
-    @app.post("/reps/{rep_id}/out-of-office/remove")
-    def remove_out_of_office(
-        request: Request, rep_id: str, fields: dict[str, str] = Depends(form)
-    ) -> Response:
-        ui.login_required(request, roles=ADMINS, what="changing a rep")
-        ui.checked(request, fields)
-        start, end = moment(fields.get("start", ""), "start"), moment(fields.get("end", ""), "end")
-        changed(lambda: rep_changes.remove_absence(state.routing, rep_id, start=start, end=end))
-        return ui.redirect(request, back_to(rep_id, "removed"))
+def shown_reps(ui: Ui, user: ConsoleUser) -> tuple[Org, list[Rep]]:
+    """The org and the reps `user` may see."""
+    org = ui.store.load_org()
+    visible = queries.visible_reps(user, org)
+    return org, [r for r in org.reps.values() if visible is None or r.id in visible]
 
-    @app.get("/reps/{rep_id}/deactivate")
-    def deactivate_preview(request: Request, rep_id: str) -> HTMLResponse:
-        """Who would take over each open lead: a dry run through the active config."""
-        session, user = ui.login_required(request, roles=ADMINS, what="deactivating a rep")
-        try:
-            preview = rep_changes.preview_deactivation(store, rep_id)
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except ValueError as exc:
-            raise HTTPException(409, f"the active config does not load: {exc}") from None
-        return ui.page(
-            request,
-            "rep_deactivate.html",
-            session,
-            user,
-            rep=preview.rep,
-            preview=preview,
-            encoded=encode(preview.hand_offs),
-            result=None,
-        )
 
-    @app.post("/reps/{rep_id}/deactivate")
-    def deactivate_confirm(
-        request: Request, rep_id: str, fields: dict[str, str] = Depends(form)
-    ) -> HTMLResponse:
-        """Deactivate for real and show where each lead went, and how that differs from the
-        preview the admin confirmed."""
-        _, user = ui.login_required(request, roles=ADMINS, what="deactivating a rep")
-        session = ui.checked(request, fields)
-        previewed = decode(fields.get("preview", ""))
+@router.get("/reps")
+def reps_page(request: Request, ui: UiDep, visitor: LoggedIn) -> HTMLResponse:
+    org, shown = shown_reps(ui, visitor.user)
+    now = datetime.now(UTC)
+    return ui.page(
+        request,
+        "reps.html",
+        visitor.session,
+        visitor.user,
+        reps=shown,
+        absent={r.id: r.absence_at(now) for r in shown},
+        loads=queries.open_loads(ui.store),
+        teams=org.teams,
+    )
 
-        def deactivate() -> RepUpdate:
-            rep = store.load_org().reps.get(rep_id)
-            if rep is None:
-                raise LookupError(f"no rep '{rep_id}'")
-            if rep.status is RepStatus.INACTIVE:
-                raise HTTPException(409, f"{rep.name} ({rep.id}) is inactive already")
-            return rep_changes.deactivate(state.routing, rep_id)
 
-        update = changed(deactivate)
-        diffs = None
-        if previewed is not None:
-            diffs = rep_changes.differences(previewed, update.handed_on)
-        return ui.page(
-            request,
-            "rep_deactivate.html",
-            session,
-            user,
-            rep=update.rep,
-            preview=None,
-            result=update,
-            previewed={h.lead_id: h for h in previewed or []},
-            differences=diffs,
-        )
+@router.get("/reps/calendar")
+def calendar(
+    request: Request, ui: UiDep, visitor: LoggedIn, from_: str = Query("", alias="from")
+) -> HTMLResponse:
+    """Out of office and working days of the reps the user sees, four weeks from `from`."""
+    start = (day(from_.strip(), "from") or datetime.now(UTC)).date()
+    _, shown = shown_reps(ui, visitor.user)
+    rows = queries.out_of_office_calendar(shown, start, CALENDAR_DAYS)
+    return ui.page(
+        request,
+        "rep_calendar.html",
+        visitor.session,
+        visitor.user,
+        rows=rows,
+        start=start,
+        last=start + timedelta(days=CALENDAR_DAYS - 1),
+        days=[start + timedelta(days=i) for i in range(CALENDAR_DAYS)],
+        earlier=start - timedelta(days=CALENDAR_DAYS),
+        later=start + timedelta(days=CALENDAR_DAYS),
+    )
+
+
+@router.get("/reps/{rep_id}")
+def rep_detail(
+    request: Request, rep_id: str, ui: UiDep, visitor: LoggedIn, saved: str = ""
+) -> HTMLResponse:
+    return rep_page(request, ui, visitor, rep_id, saved=saved)
+
+
+@router.post("/reps/{rep_id}/status")
+def rep_status(
+    request: Request,
+    rep_id: str,
+    ui: UiDep,
+    _admin: Annotated[Visitor, Depends(logged_in(ADMINS, "pausing or resuming a rep"))],
+    fields: CheckedForm,
+) -> Response:
+    try:
+        status = RepStatus(fields.get("status", ""))
+    except ValueError:
+        raise HTTPException(422, "status is active or paused") from None
+    if status not in (RepStatus.ACTIVE, RepStatus.PAUSED):
+        raise HTTPException(422, "status is active or paused")
+    changed(ui, lambda: rep_changes.change_rep(ui.state.routing, rep_id, {"status": status}))
+    if fields.get("back") == "rep":
+        return ui.redirect(request, back_to(rep_id, "status"))
+    return ui.redirect(request, "/reps")
+
+
+@router.post("/reps/{rep_id}/settings")
+def rep_settings(
+    request: Request, rep_id: str, ui: UiDep, admin: Admin, fields: CheckedForm
+) -> Response:
+    """Caps, weight, time zone and working hours in one change: all saved or none."""
+    changes = settings_changes(fields)
+    return submitted(
+        request,
+        ui,
+        admin,
+        rep_id,
+        lambda: rep_changes.change_rep(ui.state.routing, rep_id, changes),
+        values={k: v for k, v in fields.items() if k in LABELS},
+        saved="settings",
+    )
+
+
+@router.post("/reps/{rep_id}/out-of-office")
+def add_out_of_office(
+    request: Request, rep_id: str, ui: UiDep, admin: Admin, fields: CheckedForm
+) -> Response:
+    """Add a period: first and last day (whole days in the rep's time zone), a reason."""
+    start, end = fields.get("ooo_start", "").strip(), fields.get("ooo_end", "").strip()
+    reason = fields.get("ooo_reason", "")
+    return submitted(
+        request,
+        ui,
+        admin,
+        rep_id,
+        lambda: rep_changes.add_absence(
+            ui.state.routing, rep_id, start=start, end=end, reason=reason
+        ),
+        values={"ooo_start": start, "ooo_end": end, "ooo_reason": reason},
+        saved="ooo",
+    )
+
+
+@router.post("/reps/{rep_id}/out-of-office/remove")
+def remove_out_of_office(
+    request: Request, rep_id: str, ui: UiDep, _admin: Admin, fields: CheckedForm
+) -> Response:
+    start, end = moment(fields.get("start", ""), "start"), moment(fields.get("end", ""), "end")
+    changed(ui, lambda: rep_changes.remove_absence(ui.state.routing, rep_id, start=start, end=end))
+    return ui.redirect(request, back_to(rep_id, "removed"))
+
+
+@router.get("/reps/{rep_id}/deactivate")
+def deactivate_preview(
+    request: Request, rep_id: str, ui: UiDep, admin: Deactivating
+) -> HTMLResponse:
+    """Who would take over each open lead: a dry run through the active config."""
+    try:
+        preview = rep_changes.preview_deactivation(ui.store, rep_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(409, f"the active config does not load: {exc}") from None
+    return ui.page(
+        request,
+        "rep_deactivate.html",
+        admin.session,
+        admin.user,
+        rep=preview.rep,
+        preview=preview,
+        encoded=encode(preview.hand_offs),
+        result=None,
+    )
+
+
+@router.post("/reps/{rep_id}/deactivate")
+def deactivate_confirm(
+    request: Request, rep_id: str, ui: UiDep, admin: Deactivating, fields: CheckedForm
+) -> HTMLResponse:
+    """Deactivate for real and show where each lead went, and how that differs from the
+    preview the admin confirmed."""
+    previewed = decode(fields.get("preview", ""))
+
+    def deactivate() -> RepUpdate:
+        rep = ui.store.load_org().reps.get(rep_id)
+        if rep is None:
+            raise LookupError(f"no rep '{rep_id}'")
+        if rep.status is RepStatus.INACTIVE:
+            raise HTTPException(409, f"{rep.name} ({rep.id}) is inactive already")
+        return rep_changes.deactivate(ui.state.routing, rep_id)
+
+    update = changed(ui, deactivate)
+    diffs = None
+    if previewed is not None:
+        diffs = rep_changes.differences(previewed, update.handed_on)
+    return ui.page(
+        request,
+        "rep_deactivate.html",
+        admin.session,
+        admin.user,
+        rep=update.rep,
+        preview=None,
+        result=update,
+        previewed={h.lead_id: h for h in previewed or []},
+        differences=diffs,
+    )
 
 
 # -- forms ---------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What every console page shares: templates, the session cookie, login and role checks, the
-CSRF check of forms. Each group of pages registers its routes with a `Ui`."""
+CSRF check of forms. The pages get the `Ui` (and the user) through console/deps.py."""
 
 from __future__ import annotations
 

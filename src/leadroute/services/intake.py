@@ -32,9 +32,8 @@ from leadroute.adapters.store.idempotency_store import IN_PROGRESS, IdempotencyS
 from leadroute.adapters.store.sql import StoredDecision
 from leadroute.domain.decision import Decision
 from leadroute.domain.fields import Vocabulary
-from leadroute.domain.lead import Lead, LeadLimits
+from leadroute.domain.lead import LEAD_LIMITS, Lead, LeadLimits
 from leadroute.services.routing import RoutingService
-from leadroute.settings import lead_limits
 
 MAX_BULK = 1000
 
@@ -152,7 +151,8 @@ class LeadIntake:
         limits: LeadLimits | None = None,
     ) -> None:
         self.routing = routing
-        self.limits = limits or lead_limits()  # what one lead may hold (fields, nesting)
+        # What one lead may hold: the settings' caps, passed by the composition root.
+        self.limits = limits or LEAD_LIMITS
         self.idempotency = IdempotencyStore(routing.store)
         self.lock = lock or threading.Lock()
         self._batcher: _Batcher | None = None

@@ -14,7 +14,6 @@ longer than that leaves it to be sent again after its lease, with the same deliv
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +39,7 @@ from leadroute.domain.outbox import (
     after_failure,
 )
 from leadroute.ports import Clock, OutboxQueue
+from leadroute.settings import environment
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class OutboxService:
         self.sleep = sleep
         self.notifications = notifications
         self.crm = crm
-        self.env = env if env is not None else os.environ
+        self.env = env if env is not None else environment()  # the root passes its own
         self.clock = clock
         self.lease = lease
         self.rng = rng if rng is not None else random.Random()

@@ -33,7 +33,7 @@ from leadroute.adapters.store.sql import Store
 from leadroute.domain.config import compile_config
 from leadroute.domain.engine import Router
 from leadroute.domain.fields import Vocabulary
-from leadroute.domain.lead import Lead
+from leadroute.domain.lead import Lead, LeadLimits
 from leadroute.domain.matching import match_account
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Account, Org
@@ -122,6 +122,7 @@ def history_from_file(
     context: Context | None = None,
     org: Org | None = None,
     normalizer: Normalizer | None = None,
+    limits: LeadLimits | None = None,
 ) -> History:
     """Closed leads from a CSV or JSON-lines file, with the outcome in column `target`.
 
@@ -136,7 +137,7 @@ def history_from_file(
     wanted = target.strip().casefold()
     column = canonical_header(target, vocabulary)
     history = History(source=str(path))
-    for parsed in read_leads(path, vocabulary=vocabulary):
+    for parsed in read_leads(path, vocabulary=vocabulary, limits=limits):
         if parsed.lead is None:
             history.rejected += 1
             continue

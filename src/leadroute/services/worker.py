@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -91,12 +91,16 @@ class Worker:
         lease: timedelta = DEFAULT_LEASE,
         notify: TimerMessages | None = None,
         deliver: Callable[[], dict[str, int]] | None = None,
+        env: Mapping[str, str] | None = None,
         timers: TimerQueue | None = None,
         outbox: OutboxQueue | None = None,
         lifecycle: LifecycleLog | None = None,
         senders: SenderFactory = registry.senders_for,
     ) -> None:
+        """`env` is where the notifiers' and CRMs' secrets are looked up (the composition root
+        passes its environment; default: the process's)."""
         self.store = store
+        self.env = env
         self.clock = clock
         self.lease = lease
         self.notify = notify if notify is not None else self._messages
@@ -191,6 +195,7 @@ class Worker:
             config.notifications,
             config.crm,
             senders=self.senders(config.notifications, config.crm),
+            env=self.env,
             clock=self.clock,
         )
         try:

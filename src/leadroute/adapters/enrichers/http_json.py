@@ -3,14 +3,14 @@
 The seam is httpx's transport: tests hand in a transport or point the URL at a local server.
 Retries connect errors, timeouts, 429 and 5xx with exponential backoff (honouring a short
 Retry-After); any other 4xx fails at once, 404 means "not found" (an empty answer).
-Secrets (`${VAR}` in url and headers) are read from the environment at each call and never
-appear in error messages.
+Secrets (`${VAR}` in url and headers) are read at each call from the mapping the composition
+root hands in (the process environment, `leadroute.settings.environment()`, when none is) and
+never appear in error messages.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from leadroute.domain.enrichment import HttpProviderModel, LookupKey, ProviderError, render
+from leadroute.settings import environment
 
 # A Retry-After longer than this means "not now": give up rather than hold routing up.
 MAX_RETRY_AFTER_S = 5.0
@@ -89,7 +90,7 @@ class HttpJsonProvider:
         self._client.close()
 
     def lookup(self, key: LookupKey, *, budget_ms: float | None = None) -> dict[str, Any]:
-        environ = self._environ if self._environ is not None else os.environ
+        environ = self._environ if self._environ is not None else environment()
         url = render(self.model.url, environ=environ, key=key)
         headers = {n: render(v, environ=environ) for n, v in self.model.headers.items()}
         headers.setdefault("Accept", "application/json")

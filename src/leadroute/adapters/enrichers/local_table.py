@@ -8,7 +8,6 @@ the provider is built (`ProviderSetupError`), not at the first lead.
 from __future__ import annotations
 
 import csv
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from leadroute.domain.enrichment import (
     render,
 )
 from leadroute.domain.matching import domain_of
+from leadroute.settings import environment
 
 
 def normalise(part: str, value: Any) -> str | None:
@@ -120,7 +120,7 @@ class SqlTableProvider:
         self._lock = threading.Lock()
         if engine is None:
             try:
-                url = render(model.url, environ=os.environ if environ is None else environ)
+                url = render(model.url, environ=environment() if environ is None else environ)
             except ProviderError as exc:
                 raise ProviderSetupError(f"table provider {name}: {exc}") from None
             engine = create_engine(url, pool_pre_ping=True)

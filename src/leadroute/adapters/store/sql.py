@@ -39,7 +39,6 @@ from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
-from leadroute.settings import get_settings
 
 SCHEMA_HEAD = "0007"  # the newest migration (a test checks it is Alembic's head)
 
@@ -99,9 +98,15 @@ def _now() -> datetime:
 class Store:
     """All persistence of leadroute, on SQLite or PostgreSQL."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 30
+    ) -> None:
+        """`pool_size` and `max_overflow` size a PostgreSQL connection pool (the composition
+        root passes LEADROUTE_DB_POOL_SIZE and LEADROUTE_DB_MAX_OVERFLOW)."""
         self.url = url
-        self.engine: Engine = _make_engine(url, echo=echo)
+        self.engine: Engine = _make_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=max_overflow
+        )
         self.dialect = self.engine.dialect.name
 
     # -- schema ---------------------------------------------------------------------------
@@ -1056,7 +1061,7 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _make_engine(url: str, *, echo: bool) -> Engine:
+def _make_engine(url: str, *, echo: bool, pool_size: int, max_overflow: int) -> Engine:
     json_options: dict[str, Any] = {
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
@@ -1089,13 +1094,12 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
     # LEADROUTE_DB_POOL_SIZE and LEADROUTE_DB_MAX_OVERFLOW size it for a deployment whose
     # processes together would pass PostgreSQL's max_connections.
     connect_args = {} if "connect_timeout" in url else {"connect_timeout": 10}
-    settings = get_settings()
     return create_engine(
         url,
         echo=echo,
         pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         connect_args=connect_args,
         **json_options,
     )
