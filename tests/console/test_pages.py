@@ -131,7 +131,9 @@ def test_a_manager_sees_the_team_but_cannot_pause(site: Console, store: Store) -
         if outside:
             assert mia.get(f"/console/leads/{outside[0]}").status_code == 404
         reps = mia.get("/console/reps").text
-        assert "Ada" in reps and "Bo" in reps and "Cy" not in reps
+        # (by link: a bare "Cy" can turn up inside a random CSRF token)
+        assert "/console/reps/r1" in reps and "/console/reps/r2" in reps
+        assert "/console/reps/r3" not in reps
         token = csrf(reps)
         answer = mia.post("/console/reps/r1/status", data={"csrf": token, "status": "paused"})
         assert answer.status_code == 403
