@@ -4,6 +4,8 @@
   `leadroute.ports`; nothing of leadroute's I/O (adapters, services, settings, api, console, cli);
 - services/ use the domain, the ports and the adapters, never api/, console/ or cli/;
 - adapters/ never import services/, api/, console/ or cli/;
+- SQL lives in adapters/store: services/ import neither SQLAlchemy nor the store's tables and
+  hold no connection or transaction of their own (SQL_ALLOWED names what may, for now);
 - only settings.py and the composition root (bootstrap.py) read the environment: no other
   module touches `os.environ` or `os.getenv`, calls `get_settings()` or builds `Settings()`.
 """
@@ -65,6 +67,101 @@ def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from leadroute.adapters.store.sql import Store\nimport leadroute.cli\n")
     assert [m for _, m in _imports(bad)] == ["leadroute.adapters.store.sql", "leadroute.cli"]
+
+
+# -- SQL lives in adapters/store ------------------------------------------------------------------
+
+# Modules that are SQL: SQLAlchemy itself, the store's table definitions, the lease-claim helper.
+SQL_MODULES = (
+    "sqlalchemy",
+    "leadroute.adapters.store.tables",
+    "leadroute.adapters.store.service_tables",
+    "leadroute.adapters.store.scoring_tables",
+    "leadroute.adapters.store.enrichment_tables",
+    "leadroute.adapters.store.console_tables",
+    "leadroute.adapters.store.lease",
+)
+# A service holding a connection or a transaction of its own: `x.engine`, `x.conn`, `x.write()`.
+SQL_HANDLES = ("engine", "conn")
+
+# Services that still issue SQL, each with why. Shrink it; never add to it. A name that no
+# longer issues SQL fails `test_the_sql_allow_list_names_only_what_still_issues_sql`.
+SQL_ALLOWED = {
+    # RoutingService hands its RoutingSession's connection to the store (insert_leads, the
+    # dedupe lookups): it and RoutingSession are being rewritten together by another change.
+    "services/routing.py",
+}
+
+
+def _sql_uses(path: Path) -> list[tuple[int, str]]:
+    """Where `path` issues SQL: imports an SQL module (`from leadroute.adapters.store import
+    tables` too), or touches a connection, an engine or a write transaction."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = [(line, f"imports {m}") for line, m in _imports(path) if _under(m, SQL_MODULES)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "leadroute.adapters.store":
+            found += [
+                (node.lineno, f"imports {node.module}.{alias.name}")
+                for alias in node.names
+                if _under(f"{node.module}.{alias.name}", SQL_MODULES)
+            ]
+        elif isinstance(node, ast.Attribute) and node.attr in SQL_HANDLES:
+            found.append((node.lineno, f"uses .{node.attr}"))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "write"
+            and not node.args
+            and not node.keywords
+        ):
+            found.append((node.lineno, "opens .write()"))
+    return sorted(found)
+
+
+def _services() -> list[Path]:
+    return sorted((PACKAGE / "services").rglob("*.py"))
+
+
+def test_services_issue_no_sql() -> None:
+    """Queries live in adapters/store (one module per concept); services call them through the
+    ports, so they run on the memory store as well (tests/services/test_memory_ports.py)."""
+    broken = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} {what}"
+        for path in _services()
+        if str(path.relative_to(PACKAGE)) not in SQL_ALLOWED
+        for line, what in _sql_uses(path)
+    ]
+    assert not broken, "\n".join(broken)
+
+
+def test_the_sql_allow_list_names_only_what_still_issues_sql() -> None:
+    stale = sorted(name for name in SQL_ALLOWED if not _sql_uses(PACKAGE / name))
+    assert not stale, f"no longer issue SQL, take them off SQL_ALLOWED: {stale}"
+
+
+def test_the_sql_rule_catches_each_way_in(tmp_path: Path) -> None:
+    """The check itself works: imports of SQLAlchemy and of the tables, connections, engines
+    and write transactions are found; a file's own `write(text)` is not."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from sqlalchemy import select\n"
+        "import sqlalchemy.engine\n"
+        "from leadroute.adapters.store import tables as t, sql\n"
+        "from leadroute.adapters.store.service_tables import timers\n"
+        "with store.engine.connect() as c:\n"
+        "    session.conn.execute(x)\n"
+        "with store.write() as conn:\n"
+        "    out.write('text')\n"
+    )
+    assert _sql_uses(bad) == [
+        (1, "imports sqlalchemy"),
+        (2, "imports sqlalchemy.engine"),
+        (3, "imports leadroute.adapters.store.tables"),
+        (4, "imports leadroute.adapters.store.service_tables"),
+        (5, "uses .engine"),
+        (6, "uses .conn"),
+        (7, "opens .write()"),
+    ]
 
 
 # -- the environment is read in one place ---------------------------------------------------------

@@ -3,15 +3,21 @@
 Each port is what a service actually calls, no more. Who implements it:
 
 - `RoutingState`: adapters.memory.MemoryRoutingState, adapters.store.sql.RoutingSession.
+- `RoutingStateReads`: adapters.store.state_store.RoutingStateStore.
+- `ActivityLog`: adapters.store.activity_store.ActivityStore.
 - `Predictor`, `Contribution`: domain.predictive.LinearModel and its contributions.
+- `ModelVersions`: adapters.store.model_store.ModelStore.
 - `Clock`: any function returning an aware datetime (services.routing.utc_now).
 - `OutboxQueue`: adapters.store.outbox_store.OutboxStore, adapters.memory.MemoryOutbox.
 - `SenderFactory`: adapters.registry.senders_for (the notification channels and CRMs).
 - `TimerQueue`, `TimerMessages`: adapters.store.timer_store.TimerStore; the worker's messages.
 - `LifecycleLog`, `HeldLead`, `DecisionSession`: adapters.store.lifecycle_store.LifecycleStore
   (with the SQL store's RoutingSession), adapters.memory.MemoryStore (with its MemorySession).
-- `OrgReads`, `ConfigReads`: adapters.store.sql.Store and the store adapters over it.
+- `PersonErasure`, `ErasureWork`: adapters.store.privacy_store.ErasureStore and Erasure.
+- `OrgReads`, `ConfigReads`, `LeadReads`, `DecisionReads`, `ReportReads`:
+  adapters.store.sql.Store (and `FlowStore` for the first two).
 - `FlowReads`: adapters.store.flow_store.FlowStore.
+- `BacktestReads`: adapters.store.backtest_store.BacktestStore.
 
 mypy checks every implementation where it is passed for its port, and
 tests/services/test_memory_ports.py runs the lifecycle and the outbox on both stores.
@@ -20,14 +26,15 @@ tests/services/test_memory_ports.py runs the lifecycle and the outbox on both st
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     # The store's records are plain dataclasses that still live with the SQL store.
-    from leadroute.adapters.store.sql import StoredConfig
+    from leadroute.adapters.store.activity_store import LeadRef
+    from leadroute.adapters.store.sql import StoredConfig, StoredDecision, StoredLead
     from leadroute.domain.distribution import PoolState, RepLoad
     from leadroute.domain.intent import Activity
     from leadroute.domain.lead import Lead
@@ -35,6 +42,8 @@ if TYPE_CHECKING:
     from leadroute.domain.notify import CrmModel, NotificationsModel, OutboxMessage, Sender
     from leadroute.domain.org import Org
     from leadroute.domain.outbox import OutboxRow
+    from leadroute.domain.predictive import LinearModel
+    from leadroute.domain.privacy import PersonRows
 
 
 # -- routing (the domain's router) ----------------------------------------------------------------
@@ -74,10 +83,44 @@ class Predictor(Protocol):
     def explain(self, row: Mapping[str, Any], top: int = 5) -> Sequence[Contribution]: ...
 
 
+class ModelVersions(Protocol):
+    """Trained predictive models, versioned per name; saving one makes it the active one."""
+
+    def save(self, model: LinearModel, metrics: Mapping[str, Any], rows: int) -> int:
+        """Keep `model` as the next version of its name; returns the version."""
+        ...
+
+    def active(self, name: str) -> LinearModel | None: ...
+
+
 class Clock(Protocol):
     """Now, as an aware datetime (tests pass a clock they move)."""
 
     def __call__(self) -> datetime: ...
+
+
+class RoutingStateReads(Protocol):
+    """The routing state as stored, read without locks (a preview copies it into memory)."""
+
+    def pool_states(self, pool_ids: Sequence[str]) -> dict[str, PoolState]: ...
+
+    def counters(self, periods: Sequence[str]) -> dict[tuple[str, str], int]:
+        """(rep, period) -> count for these periods; the period `open` counts open leads."""
+        ...
+
+    def sticky_rep(self, pool_id: str, account_key: str) -> str | None: ...
+
+
+class ActivityLog(Protocol):
+    """Engagement activities, each kept once (a resent event id is not counted twice)."""
+
+    def add(self, items: Sequence[Activity], *, received_at: datetime) -> builtins.list[bool]:
+        """Keep activities; for each, whether it was new."""
+        ...
+
+    def leads(self, lead_ids: Sequence[str]) -> dict[str, LeadRef]:
+        """Stored leads by id, with what ties them to activity (email, account)."""
+        ...
 
 
 # -- the outbox ----------------------------------------------------------------------------------
@@ -206,6 +249,36 @@ class LifecycleLog(Protocol):
     def count_events(self, lead_id: str, kinds: Sequence[str]) -> int: ...
 
 
+# -- erasure --------------------------------------------------------------------------------------
+
+
+class ErasureWork(Protocol):
+    """One person's erasure, in one transaction."""
+
+    def find(self, *, email: str | None, lead_id: str | None) -> PersonRows:
+        """The person's leads and emails, following every email and duplicate link."""
+        ...
+
+    def erase(
+        self, person: PersonRows, *, lead_ids: Sequence[str], at: str
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, set[str]]]:
+        """Rewrite the person's rows and the rows quoting them: (rows per table, quoting rows
+        per table, personal fields erased per lead)."""
+        ...
+
+    def forget_lookups(self, values: Iterable[str]) -> int:
+        """Delete cached enrichment answers looked up by these values."""
+        ...
+
+    def add_events(self, events: Sequence[LifecycleEvent]) -> None: ...
+
+
+class PersonErasure(Protocol):
+    def erasure(self, *, keep: bool = ...) -> AbstractContextManager[ErasureWork]:
+        """An erasure's transaction, kept at the end if `keep` (else a dry run)."""
+        ...
+
+
 # -- reads for reports and the console ------------------------------------------------------------
 
 
@@ -217,6 +290,34 @@ class ConfigReads(Protocol):
     def config(self, seq: int | None = None) -> StoredConfig | None:
         """Version `seq` of the routing config (default: the active one)."""
         ...
+
+
+class LeadReads(Protocol):
+    def iter_leads(
+        self, *, since: datetime | None = None, batch_id: str | None = None
+    ) -> Iterator[StoredLead]:
+        """Every stored lead (received since `since`, of one batch), oldest first."""
+        ...
+
+
+class DecisionReads(Protocol):
+    def decisions(self, lead_id: str) -> builtins.list[StoredDecision]:
+        """Every decision of a lead, oldest first."""
+        ...
+
+    def current_decisions(self, lead_ids: Sequence[str]) -> builtins.list[StoredDecision]: ...
+
+    def decisions_since(
+        self, since: datetime | None = None, *, current_only: bool = True
+    ) -> Iterator[StoredDecision]: ...
+
+    def first_events(self, lead_ids: Sequence[str], kinds: Sequence[str]) -> dict[str, datetime]:
+        """lead id -> when its first lifecycle event of these kinds happened."""
+        ...
+
+
+class ReportReads(OrgReads, ConfigReads, LeadReads, DecisionReads, Protocol):
+    """What the reports read: the org, config versions, leads, decisions, first events."""
 
 
 class FlowReads(OrgReads, ConfigReads, Protocol):
@@ -231,4 +332,28 @@ class FlowReads(OrgReads, ConfigReads, Protocol):
 
     def other_versions(self, seq: int, *, since: datetime | None, until: datetime | None) -> int:
         """How many decisions of [since, until) other versions made."""
+        ...
+
+
+class BacktestReads(Protocol):
+    """The leads of a period as a backtest replays them."""
+
+    def statuses(self, since: datetime, until: datetime | None) -> dict[str, int]:
+        """How many leads received in [since, until) are in each status."""
+        ...
+
+    def replay_rows(
+        self,
+        since: datetime,
+        until: datetime | None,
+        *,
+        skip: Sequence[str],
+        closing: Sequence[str],
+        with_intent: bool,
+        size: int = ...,
+    ) -> Iterator[Sequence[Sequence[Any]]]:
+        """The period's leads not in a `skip` status, oldest first, in chunks, each row the
+        lead, its current decision, the lead it duplicates, when it was first worked (an event
+        of the `closing` kinds) and, `with_intent`, the intent recorded with the decision (the
+        columns are listed in adapters.store.backtest_store)."""
         ...

@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select, text
 
 from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.sql import Store
+from leadroute.adapters.store.state_store import RoutingStateStore
 from leadroute.domain.org import Caps, Rep, RepStatus, build_org
 from leadroute.services import reps
 from leadroute.services.reps import HandOff, RepChangeError, StoredStateCopy
@@ -154,7 +155,7 @@ def test_the_state_copy_reads_what_a_routing_session_reads(store: Store) -> None
     _route(service, 6)
     org = store.load_org()
     pools = list(service.router.config.pools)
-    copy = StoredStateCopy(store, org, pools, fixtures.NOW)
+    copy = StoredStateCopy(RoutingStateStore(store), org, pools, fixtures.NOW)
     with store.routing_session(org, pools, None) as session:
         assert copy.loads(sorted(org.reps), fixtures.NOW) == session.loads(
             sorted(org.reps), fixtures.NOW

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadroute.domain.decision import Decision, Outcome
 from leadroute.domain.distribution import PoolState, RepLoad
@@ -32,6 +32,9 @@ from leadroute.domain.outbox import (
     utc,
 )
 from leadroute.ports import DecisionSession
+
+if TYPE_CHECKING:
+    from leadroute.ports import HeldLead, LifecycleLog, OutboxQueue, RoutingState
 
 
 class MemoryRoutingState:
@@ -309,9 +312,10 @@ class MemoryStore:
 
     def _apply(self, session: MemorySession) -> None:
         for decision, account_key, previous_owner in session.decisions:
-            lead = self.leads[decision.lead_id]
-            lead.status, lead.owner_id = decision.outcome.value, decision.rep_id
-            lead.queue, lead.reason = decision.queue, decision.reason
+            lead = self.leads.get(decision.lead_id)
+            if lead is not None:  # as in SQL: a decision about no stored lead updates none
+                lead.status, lead.owner_id = decision.outcome.value, decision.rep_id
+                lead.queue, lead.reason = decision.queue, decision.reason
             self.decisions[decision.lead_id].append(decision)
             if decision.duplicate_of is None:
                 self.state.apply(decision, account_key)
@@ -403,3 +407,11 @@ class MemoryStore:
     def count_events(self, lead_id: str, kinds: Sequence[str]) -> int:
         with self._lock:
             return sum(1 for e in self._events if e.lead_id == lead_id and e.kind in kinds)
+
+
+if TYPE_CHECKING:  # mypy checks that the memory adapters implement their ports
+
+    def _ports(
+        store: MemoryStore, held: MemoryHeld, session: MemorySession
+    ) -> tuple[RoutingState, LifecycleLog, HeldLead, DecisionSession, OutboxQueue]:
+        return store.state, store, held, session, store.outbox

@@ -75,6 +75,7 @@ def score_train(
     db: DbOption = None,
 ) -> None:
     """Train a model on closed leads, report held-out AUC and calibration, store a version."""
+    from leadroute.adapters.registry import model_versions
     from leadroute.services.predictive import (
         TrainingUnavailable,
         context_for,
@@ -101,7 +102,11 @@ def score_train(
     try:
         with errors.status(f"training with {folds}-fold cross-validation…"):
             training, version = train_and_save(
-                store, history, name=name, folds=folds, target=target if file else "status"
+                model_versions(store),
+                history,
+                name=name,
+                folds=folds,
+                target=target if file else "status",
             )
     except (ValueError, TrainingUnavailable) as exc:
         raise fail(str(exc)) from None
@@ -162,10 +167,12 @@ def score_explain(
     db: DbOption = None,
 ) -> None:
     """A lead's conversion probability and the lead fields that move it most."""
+    from leadroute.adapters.registry import model_versions
     from leadroute.services.predictive import explain_lead
 
+    store = open_store(db)
     try:
-        explanation = explain_lead(open_store(db), lead, model=model, top=top)
+        explanation = explain_lead(store, lead, models=model_versions(store), model=model, top=top)
     except (LookupError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(

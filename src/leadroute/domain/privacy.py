@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from leadroute.domain.fields import ACCOUNT_FIELDS, LEAD_FIELDS
@@ -261,3 +262,17 @@ class PersonScrubber:
 def erased_marker(at: str) -> dict[str, Any]:
     """What replaces a whole payload (an outbox message, a stored API answer)."""
     return {"erased": True, "erased_at": at}
+
+
+@dataclass
+class PersonRows:
+    """One person's leads as a store found them: id -> (data, raw), every email they use, and
+    the leads found through duplicate links."""
+
+    leads: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = field(default_factory=dict)
+    emails: set[str] = field(default_factory=set)
+    linked: set[str] = field(default_factory=set)
+
+    def scrubber(self) -> PersonScrubber:
+        fields = [f for data, raw in self.leads.values() for f in (data, raw)]
+        return PersonScrubber.of(fields, self.emails)

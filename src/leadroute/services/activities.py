@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadroute.adapters.store.activity_store import ActivityStore, LeadRef
+from leadroute.adapters import registry
+from leadroute.adapters.store.activity_store import LeadRef
 from leadroute.domain.decision import Decision
 from leadroute.domain.intent import (
     DEFAULT_POINTS,
@@ -24,6 +25,7 @@ from leadroute.domain.intent import (
 )
 from leadroute.domain.matching import FREE_MAIL, domain_of, match_account
 from leadroute.domain.org import Org
+from leadroute.ports import ActivityLog, Clock
 from leadroute.services.routing import RoutingService, utc_now
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -175,9 +177,17 @@ def parse_activity(
 class ActivityService:
     """Records activities and re-routes the parked leads they wake up."""
 
-    def __init__(self, routing: RoutingService, *, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        routing: RoutingService,
+        *,
+        clock: Clock = utc_now,
+        activities: ActivityLog | None = None,
+    ) -> None:
+        """`activities` is where activities are kept (default: the routing store's,
+        `adapters.registry.activity_log`)."""
         self.routing = routing
-        self.store = ActivityStore(routing.store)
+        self.store = activities if activities is not None else registry.activity_log(routing.store)
         self.clock = clock
 
     def _intent(self) -> IntentScorer | None:

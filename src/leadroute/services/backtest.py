@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.sql.elements import ColumnElement
-
+from leadroute.adapters import registry
 from leadroute.adapters.memory import MemoryRoutingState
-from leadroute.adapters.store import tables as t
-from leadroute.adapters.store.service_tables import lead_events
 from leadroute.adapters.store.sql import Store, aware
 from leadroute.domain.backtest import BacktestReport, BacktestTally, Placement
 from leadroute.domain.config import RoutingConfig
@@ -30,6 +26,7 @@ from leadroute.domain.intent import AccountIntent, IntentScore, IntentScorer
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Account, Org, RepStatus
 from leadroute.domain.scoring import Signals
+from leadroute.ports import BacktestReads
 from leadroute.services.configs import load_config_text
 from leadroute.services.routing import CLOSED_STATUSES, batch_gc, predictor_for
 
@@ -48,24 +45,32 @@ def backtest(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     chunk_size: int = 2000,
+    history: BacktestReads | None = None,
 ) -> BacktestReport:
     """Replay the leads received in [since, until) through `draft`, oldest first, and compare.
 
     `on_total` is told how many leads will be replayed, `progress` how many each chunk did.
+    `history` reads the leads to replay (default: the store's, `registry.backtest_reads`).
     LookupError if the draft scores with a predictive model that is not stored.
     """
     started = time.perf_counter()
     since, until = _utc(since), _utc(until) if until is not None else None
+    history = history if history is not None else registry.backtest_reads(store)
     org = store.load_org()
     predictor = predictor_for(store, draft)
-    statuses = _statuses(store, since, until)
+    statuses = history.statuses(since, until)
     skipped = {s: statuses[s] for s in SKIPPED if statuses.get(s)}
     if on_total is not None:
         on_total(sum(n for s, n in statuses.items() if s not in SKIPPED))
     replay = Replay(Router(draft, org, predictor=predictor))
     with batch_gc():
-        for rows in _rows(
-            store, since, until, with_intent=draft.intent is not None, size=chunk_size
+        for rows in history.replay_rows(
+            since,
+            until,
+            skip=SKIPPED,
+            closing=CLOSING_EVENTS,
+            with_intent=draft.intent is not None,
+            size=chunk_size,
         ):
             replay.chunk(rows)
             if progress is not None:
@@ -107,7 +112,8 @@ class Replay:
         self.duplicates = 0
 
     def chunk(self, rows: Sequence[Any]) -> None:
-        """Route a chunk of rows (see `_rows`); the predictive model scores it in one call."""
+        """Route a chunk of rows (see `BacktestReads.replay_rows`); the predictive model
+        scores it in one call."""
         router, accounts = self.router, self.org.accounts
         intent = router.config.intent
         prepared = []
@@ -194,80 +200,6 @@ class Replay:
         if matched and surging is not None:
             account_intent = AccountIntent(account_score or 0, bool(surging), 0, 0.0, 0)
         return Signals(intent=lead_intent, account=account_intent)
-
-
-def _rows(
-    store: Store, since: datetime, until: datetime | None, *, with_intent: bool, size: int = 2000
-) -> Iterator[Sequence[Any]]:
-    """The leads of the period with their current decision, oldest first, in chunks: one
-    streamed query. Each row: id, data, source, channel, received_at, account_id,
-    duplicate_of; the decision's outcome, node, rep, queue, reason, decided_at; the status and
-    owner of the lead it duplicates; when it was first worked (contacted, converted or
-    disqualified); with intent, the recorded intent score, product, account surge and score."""
-    leads, decisions = t.leads, t.decisions
-    original = t.leads.alias("original")
-    closed = (
-        select(lead_events.c.lead_id, func.min(lead_events.c.at).label("at"))
-        .where(lead_events.c.kind.in_(CLOSING_EVENTS))
-        .group_by(lead_events.c.lead_id)
-        .subquery("closed")
-    )
-    columns: list[ColumnElement[Any]] = [
-        leads.c.id,
-        leads.c.data,
-        leads.c.source,
-        leads.c.channel,
-        leads.c.received_at,
-        leads.c.account_id,
-        leads.c.duplicate_of,
-        decisions.c.outcome,
-        decisions.c.node,
-        decisions.c.rep_id,
-        decisions.c.queue,
-        decisions.c.reason,
-        decisions.c.decided_at,
-        original.c.status,
-        original.c.owner_id,
-        closed.c.at,
-    ]
-    if with_intent:
-        record = decisions.c.record
-        columns += [
-            record[("scores", "intent", "score")].as_float(),
-            record[("scores", "intent", "product")].as_string(),
-            record[("scores", "account_intent", "surging")].as_boolean(),
-            record[("scores", "account_intent", "score")].as_float(),
-        ]
-    joined = (
-        leads.outerjoin(decisions, and_(decisions.c.lead_id == leads.c.id, decisions.c.is_current))
-        .outerjoin(original, original.c.id == leads.c.duplicate_of)
-        .outerjoin(closed, closed.c.lead_id == leads.c.id)
-    )
-    query = (
-        select(*columns)
-        .select_from(joined)
-        .where(*_period(since, until), leads.c.status.not_in(SKIPPED))
-        .order_by(leads.c.received_at, leads.c.id)
-    )
-    with store.engine.connect() as conn:
-        result = conn.execute(query.execution_options(yield_per=size))
-        yield from result.partitions()
-
-
-def _statuses(store: Store, since: datetime, until: datetime | None) -> dict[str, int]:
-    """How many leads of the period are in each status."""
-    query = (
-        select(t.leads.c.status, func.count())
-        .where(*_period(since, until))
-        .group_by(t.leads.c.status)
-    )
-    with store.engine.connect() as conn:
-        return {status: int(n) for status, n in conn.execute(query)}
-
-
-def _period(since: datetime, until: datetime | None) -> list[ColumnElement[bool]]:
-    received = t.leads.c.received_at
-    return [received >= since] + ([received < until] if until is not None else [])
 
 
 def _pools(store: Store, draft: RoutingConfig, org: Org) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from leadroute.domain.conditions import Issue
 from leadroute.domain.config import RoutingConfig, compile_config
 from leadroute.domain.org import Org
 from leadroute.domain.yamldoc import YamlError, line_of, load_with_lines
+from leadroute.ports import ConfigReads
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def validate_source(store: Store, source: str) -> tuple[LoadedConfig | None, lis
     return (loaded if ok else None), problems
 
 
-def config_diff(store: Store, a: int, b: int) -> str:
+def config_diff(store: ConfigReads, a: int, b: int) -> str:
     """A unified diff of two stored versions' YAML; LookupError for an unknown version."""
     import difflib
 

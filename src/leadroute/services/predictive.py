@@ -3,7 +3,10 @@
     history = history_from_file(Path("closed.csv"), target="converted", context=context_for(store))
     training = train(history, name="conversion", folds=5)
     training.metrics.auc_mean, training.metrics.brier      # held-out: cross-validated
-    version = ModelStore(store).save(training.model, training.metrics.as_record(), history.size)
+    version = models.save(training.model, training.metrics.as_record(), history.size)
+
+`models` is where model versions are kept (a `ModelVersions`: the store's is
+`adapters.registry.model_versions(store)`).
 
 The model is a logistic regression (scikit-learn: DictVectorizer -> StandardScaler ->
 LogisticRegression, L2-regularised, C=1) on `leadroute.domain.predictive.features`, exported to a
@@ -28,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from leadroute.adapters.leadfile import canonical_header, read_leads
-from leadroute.adapters.store.model_store import ModelStore
 from leadroute.adapters.store.sql import Store
 from leadroute.domain.config import compile_config
 from leadroute.domain.engine import Router
@@ -38,6 +40,7 @@ from leadroute.domain.matching import match_account
 from leadroute.domain.normalize import Normalizer
 from leadroute.domain.org import Account, Org
 from leadroute.domain.predictive import Contribution, LinearModel
+from leadroute.ports import ModelVersions
 
 MIN_ROWS = 50
 POSITIVE = frozenset({"converted", "won", "closed won", "true", "1", "yes", "y"})
@@ -303,11 +306,16 @@ def train(
 
 
 def train_and_save(
-    store: Store, history: History, *, name: str = "conversion", folds: int = 5, target: str = ""
+    models: ModelVersions,
+    history: History,
+    *,
+    name: str = "conversion",
+    folds: int = 5,
+    target: str = "",
 ) -> tuple[Training, int]:
-    """Train on a history and store the model as the next, active version of `name`."""
+    """Train on a history and keep the model as the next, active version of `name`."""
     training = train(history, name=name, folds=folds, target=target)
-    version = ModelStore(store).save(training.model, training.metrics.as_record(), history.size)
+    version = models.save(training.model, training.metrics.as_record(), history.size)
     return training, version
 
 
@@ -326,13 +334,18 @@ class Explanation:
 
 
 def explain_lead(
-    store: Store, lead_id: str, *, model: str = "conversion", top: int = 5
+    store: Store,
+    lead_id: str,
+    *,
+    models: ModelVersions,
+    model: str = "conversion",
+    top: int = 5,
 ) -> Explanation:
-    """A stored lead's probability under the active version of `model`, and the lead fields
-    that move it most (as the active routing config sees the lead)."""
+    """A stored lead's probability under the active version of `model` in `models`, and the
+    lead fields that move it most (as the active routing config over `store` sees the lead)."""
     from leadroute.services.routing import RoutingService
 
-    linear = ModelStore(store).active(model)
+    linear = models.active(model)
     if linear is None:
         raise LookupError(
             f"no active model '{model}': train one with `leadroute score train --name {model}`"

@@ -27,16 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadroute.adapters.store.privacy_store import PersonRows, PrivacyStore
-from leadroute.adapters.store.service_tables import lead_events
+from leadroute.adapters import registry
 from leadroute.adapters.store.sql import Store
-from leadroute.domain.privacy import is_personal
+from leadroute.domain.lifecycle import LifecycleEvent
+from leadroute.domain.privacy import PersonRows, is_personal
+from leadroute.ports import PersonErasure
 
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a preview back."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class ErasureReport:
 
 
 def erase_person(
-    store: Store,
+    erasure: PersonErasure | Store,
     *,
     email: str | None = None,
     lead_id: str | None = None,
@@ -88,49 +85,42 @@ def erase_person(
     """Erase the person with this email or owning this lead; see the module's docstring.
 
     `actor` (who asked, e.g. an API key's name) goes on the lifecycle events. With `dry_run`
-    everything is done and reported, then rolled back."""
+    everything is done and reported, then rolled back. The SQL store itself is taken too, for
+    callers the composition root does not hand a `PersonErasure` yet (the API, the CLI)."""
     if (email is None) == (lead_id is None):
         raise ValueError("give exactly one of email and lead_id")
     if email is not None and "@" not in email:
         raise ValueError(f"'{email}' is not an email address")
-    privacy = PrivacyStore()
-    report: ErasureReport | None = None
-    try:
-        with store.write() as conn:
-            person = privacy.find(conn, email=email, lead_id=lead_id)
-            ids = sorted(person.leads)
-            rows, mentions, fields = privacy.erase(conn, person, lead_ids=ids, at=now.isoformat())
-            cached = privacy.forget_lookups(conn, _lookup_values(person))
-            requested = "email" if email is not None else "lead_id"
-            events = [
-                {
-                    "lead_id": i,
-                    "at": now,
-                    "kind": "erased",
-                    "actor": actor,
-                    "detail": {"fields": sorted(fields.get(i, ())), "requested_by": requested},
-                }
-                for i in ids
-            ]
-            if events:
-                conn.execute(lead_events.insert(), events)
-            report = ErasureReport(
-                lead_ids=tuple(ids),
-                linked=tuple(sorted(person.linked)),
-                rows=rows,
-                mentions={k: v for k, v in mentions.items() if v},
-                fields={i: tuple(sorted(fields.get(i, ()))) for i in ids},
-                cached_lookups=cached,
-                events=len(events),
-                at=now,
-                dry_run=dry_run,
+    if isinstance(erasure, Store):
+        erasure = registry.person_erasure(erasure)
+    with erasure.erasure(keep=not dry_run) as work:
+        person = work.find(email=email, lead_id=lead_id)
+        ids = sorted(person.leads)
+        rows, mentions, fields = work.erase(person, lead_ids=ids, at=now.isoformat())
+        cached = work.forget_lookups(_lookup_values(person))
+        requested = "email" if email is not None else "lead_id"
+        events = [
+            LifecycleEvent(
+                i,
+                now,
+                "erased",
+                actor=actor,
+                detail={"fields": sorted(fields.get(i, ())), "requested_by": requested},
             )
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    assert report is not None
-    return report
+            for i in ids
+        ]
+        work.add_events(events)
+    return ErasureReport(
+        lead_ids=tuple(ids),
+        linked=tuple(sorted(person.linked)),
+        rows=rows,
+        mentions={k: v for k, v in mentions.items() if v},
+        fields={i: tuple(sorted(fields.get(i, ()))) for i in ids},
+        cached_lookups=cached,
+        events=len(events),
+        at=now,
+        dry_run=dry_run,
+    )
 
 
 def _lookup_values(person: PersonRows) -> set[str]:

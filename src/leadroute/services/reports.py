@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from leadroute.adapters.store.sql import Store, StoredDecision, StoredLead
+from leadroute.adapters.store.sql import StoredDecision, StoredLead
 from leadroute.domain.backtest import Fairness
 from leadroute.domain.backtest import fairness as spread_of
 from leadroute.domain.config import Pool, compile_config
@@ -20,6 +20,7 @@ from leadroute.domain.distribution import weight_of
 from leadroute.domain.fields import LEAD_FIELDS
 from leadroute.domain.org import Org, RepStatus
 from leadroute.domain.titles import classify_title
+from leadroute.ports import ConfigReads, DecisionReads, ReportReads
 
 DEFAULT_FIELDS = (
     "email",
@@ -68,7 +69,7 @@ class Completeness:
 
 
 def completeness(
-    store: Store,
+    store: ReportReads,
     *,
     since: datetime | None = None,
     batch_id: str | None = None,
@@ -153,7 +154,7 @@ class Performance:
 
 
 def performance(
-    store: Store,
+    store: ReportReads,
     *,
     by: str = "route",
     since: datetime | None = None,
@@ -203,7 +204,7 @@ def performance(
     return sorted(groups.values(), key=lambda g: (-g.leads, g.key))
 
 
-def _first_decided(store: Store, decision: Any) -> datetime:
+def _first_decided(store: DecisionReads, decision: Any) -> datetime:
     """When the lead was first decided (a re-routed lead's speed counts from its first)."""
     history = store.decisions(decision.lead_id)
     return history[0].decided_at if history else decision.decided_at
@@ -316,7 +317,7 @@ class FairnessReport:
 
 
 def fairness(
-    store: Store,
+    store: ReportReads,
     *,
     since: datetime,
     until: datetime | None = None,
@@ -417,7 +418,7 @@ def _teams_of(org: Org) -> dict[str, list[str]]:
     return found
 
 
-def _pools(store: Store, org: Org, seqs: Iterable[int]) -> dict[str, Pool]:
+def _pools(store: ConfigReads, org: Org, seqs: Iterable[int]) -> dict[str, Pool]:
     """Pool id -> pool: from the active config, then from the versions that made the
     decisions (newest first), each compiled against the org as it is now."""
     active = store.config()
@@ -618,7 +619,7 @@ class CriteriaReport:
 
 
 def criteria(
-    store: Store,
+    store: ReportReads,
     *,
     since: datetime,
     until: datetime | None = None,

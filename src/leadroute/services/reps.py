@@ -19,18 +19,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from leadroute.adapters import orgfile
+from leadroute.adapters import orgfile, registry
 from leadroute.adapters.memory import MemoryRoutingState
-from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.sql import OPEN, Store
 from leadroute.domain.decision import Decision, Outcome
-from leadroute.domain.distribution import PoolState
 from leadroute.domain.engine import sticky_key
 from leadroute.domain.lead import Lead
 from leadroute.domain.org import Org, Rep, RepStatus, build_org, periods_at
-from leadroute.ports import RoutingState
+from leadroute.ports import RoutingState, RoutingStateReads
 from leadroute.services.configs import load_config_text
 from leadroute.services.routing import RoutingService
 
@@ -194,7 +191,11 @@ def deactivate(routing: RoutingService, rep_id: str) -> RepUpdate:
 
 
 def preview_deactivation(
-    store: Store, rep_id: str, *, now: datetime | None = None
+    store: Store,
+    rep_id: str,
+    *,
+    now: datetime | None = None,
+    stored_state: RoutingStateReads | None = None,
 ) -> DeactivationPreview:
     """Who would take over each open lead of the rep if they were deactivated now: the active
     config decides every lead, oldest first, as `deactivate` would, against the routing state
@@ -214,7 +215,8 @@ def preview_deactivation(
         raise ValueError("; ".join(str(p) for p in loaded.problems))
     dry = _DryRun(store, clock=lambda: now)
     dry.use(loaded.config, stored.seq, leaving)
-    state = StoredStateCopy(store, leaving, loaded.config.pools, now)
+    reads = stored_state if stored_state is not None else registry.routing_state_reads(store)
+    state = StoredStateCopy(reads, leaving, loaded.config.pools, now)
     hand_offs = []
     for lead in leads:
         history = store.decisions(lead.lead.id)
@@ -250,38 +252,27 @@ class StoredStateCopy(MemoryRoutingState):
     pool fairness, every rep's counters for the day, week and month current at `now` and their
     open leads; sticky owners are read when asked for."""
 
-    def __init__(self, store: Store, org: Org, pool_ids: Iterable[str], now: datetime) -> None:
+    def __init__(
+        self, stored: RoutingStateReads, org: Org, pool_ids: Iterable[str], now: datetime
+    ) -> None:
         super().__init__(org)
-        self._store = store
+        self._stored = stored
         self._looked_up: set[tuple[str, str]] = set()
         periods = {OPEN}
         for rep in org.reps.values():
             periods.update(periods_at(rep.timezone, now).values())
-        pools = select(t.pool_state).where(t.pool_state.c.pool_id.in_(sorted(set(pool_ids))))
-        counters = select(t.rep_counters).where(t.rep_counters.c.period.in_(sorted(periods)))
-        with store.engine.connect() as conn:
-            for row in conn.execute(pools).mappings():
-                self.pools[row["pool_id"]] = PoolState(
-                    row["fairness_window"],
-                    row["credits"],
-                    row["counts"],
-                    frozenset(row["present"] or ()),
-                )
-            for row in conn.execute(counters).mappings():
-                if row["period"] == OPEN:
-                    self.open[row["rep_id"]] = int(row["count"])
-                else:
-                    self.counters[(row["rep_id"], row["period"])] = int(row["count"])
+        self.pools.update(stored.pool_states(sorted(set(pool_ids))))
+        for (rep_id, period), count in stored.counters(sorted(periods)).items():
+            if period == OPEN:
+                self.open[rep_id] = count
+            else:
+                self.counters[(rep_id, period)] = count
 
     def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
         key = (pool_id, account_key)
         if key not in self.sticky and key not in self._looked_up:
             self._looked_up.add(key)
-            query = select(t.sticky.c.rep_id).where(
-                t.sticky.c.pool_id == pool_id, t.sticky.c.account_key == account_key
-            )
-            with self._store.engine.connect() as conn:
-                owner = conn.scalar(query)
+            owner = self._stored.sticky_rep(pool_id, account_key)
             if owner is not None:
                 self.sticky[key] = owner
         return self.sticky.get(key)

@@ -12,8 +12,9 @@ any text that quotes one of the person's email addresses ("mentions").
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -35,29 +36,22 @@ from sqlalchemy import (
 
 from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.enrichment_tables import enrichment_cache
+from leadroute.adapters.store.lifecycle_store import event_row
 from leadroute.adapters.store.scoring_tables import activities
 from leadroute.adapters.store.service_tables import idempotency, lead_events, outbox, timers
+from leadroute.adapters.store.sql import Store
+from leadroute.domain.lifecycle import LifecycleEvent
 from leadroute.domain.privacy import (
     ERASED,
+    PersonRows,
     PersonScrubber,
     emails_in,
     erased_marker,
 )
 
+__all__ = ["Erasure", "ErasureStore", "PersonRows", "PrivacyStore"]
+
 _IN_CHUNK = 500
-
-
-@dataclass
-class PersonRows:
-    """The person's leads as found: id -> (data, raw), and every email they use."""
-
-    leads: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = field(default_factory=dict)
-    emails: set[str] = field(default_factory=set)
-    linked: set[str] = field(default_factory=set)  # found through duplicate links
-
-    def scrubber(self) -> PersonScrubber:
-        fields = [f for data, raw in self.leads.values() for f in (data, raw)]
-        return PersonScrubber.of(fields, self.emails)
 
 
 @dataclass(frozen=True)
@@ -297,3 +291,44 @@ def _names_lead(value: Any, ids: set[str]) -> bool:
     if isinstance(value, dict):
         return any(_names_lead(v, ids) for v in value.values())
     return False
+
+
+class Erasure:
+    """One erasure's transaction (the `ErasureWork` port): find the person, rewrite their
+    rows, forget cached lookups, write the `erased` events."""
+
+    def __init__(self, privacy: PrivacyStore, conn: Connection) -> None:
+        self._privacy, self._conn = privacy, conn
+
+    def find(self, *, email: str | None, lead_id: str | None) -> PersonRows:
+        return self._privacy.find(self._conn, email=email, lead_id=lead_id)
+
+    def erase(
+        self, person: PersonRows, *, lead_ids: Sequence[str], at: str
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, set[str]]]:
+        return self._privacy.erase(self._conn, person, lead_ids=lead_ids, at=at)
+
+    def forget_lookups(self, values: Iterable[str]) -> int:
+        return self._privacy.forget_lookups(self._conn, values)
+
+    def add_events(self, events: Sequence[LifecycleEvent]) -> None:
+        if events:
+            self._conn.execute(lead_events.insert(), [event_row(e) for e in events])
+
+
+class ErasureStore:
+    """The `PersonErasure` of a `Store`."""
+
+    def __init__(self, store: Store, *, privacy: PrivacyStore | None = None) -> None:
+        self.store = store
+        self.privacy = privacy if privacy is not None else PrivacyStore()
+
+    @contextmanager
+    def erasure(self, *, keep: bool = True) -> Iterator[Erasure]:
+        """An erasure in one write transaction: committed at the end if `keep`, else rolled
+        back (a dry run); rolled back on an error either way."""
+        with self.store.write() as conn:
+            work = Erasure(self.privacy, conn)
+            yield work
+            if not keep:
+                conn.rollback()
