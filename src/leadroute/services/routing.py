@@ -16,7 +16,8 @@ from leadroute.adapters.leadfile import ParsedRow
 from leadroute.adapters.store.activity_store import ActivityStore
 from leadroute.adapters.store.enrichment_store import EnrichmentStore
 from leadroute.adapters.store.model_store import ModelStore
-from leadroute.adapters.store.sql import RoutingSession, Store
+from leadroute.adapters.store.routing_session import RoutingSession
+from leadroute.adapters.store.sql import Store
 from leadroute.domain.backtest import NO_ROUTE
 from leadroute.domain.brief import Brief, build_brief
 from leadroute.domain.config import RoutingConfig

@@ -1,9 +1,10 @@
 """The SQL store: org, configs, leads, decisions and fairness state.
 
-One class, one SQLAlchemy engine. Routing runs inside a `RoutingSession`: a transaction that
-locks the pools' state rows (PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE), serves
-the router's `RoutingState` reads from memory and writes every decision with its state changes
-in the same commit, so several processes never assign one lead twice or break fairness.
+One class, one SQLAlchemy engine. Routing runs inside a `RoutingSession`
+(`adapters/store/routing_session.py`): a transaction that locks the state rows of the pools
+its leads can reach (PostgreSQL: SELECT ... FOR UPDATE; SQLite: BEGIN IMMEDIATE), serves the
+router's `RoutingState` reads from memory and writes every decision with its state changes in
+the same commit, so several processes never assign one lead twice or break fairness.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import (
     Connection,
     Engine,
-    bindparam,
     case,
     create_engine,
     event,
@@ -34,13 +34,15 @@ from sqlalchemy.pool import NullPool
 
 from leadroute.adapters import orgfile
 from leadroute.adapters.store import tables as t
-from leadroute.adapters.store.service_tables import lead_events, timers
-from leadroute.domain.decision import Decision, Outcome
-from leadroute.domain.distribution import PoolState, RepLoad
+from leadroute.adapters.store.service_tables import lead_events
+from leadroute.domain.decision import Outcome
 from leadroute.domain.lead import Lead
-from leadroute.domain.org import Org, RepStatus, build_org, periods_at, periods_of_minute
+from leadroute.domain.org import Org, RepStatus, build_org
 
 SCHEMA_HEAD = "0007"  # the newest migration (a test checks it is Alembic's head)
+
+if TYPE_CHECKING:
+    from leadroute.adapters.store.routing_session import RoutingSession
 
 OPEN = "open"
 
@@ -626,14 +628,31 @@ class Store:
     # -- routing ---------------------------------------------------------------------------
 
     @contextmanager
+    def routing_transaction(self, org: Org, config_seq: int | None) -> Iterator[RoutingSession]:
+        """A routing transaction with no pool locked yet: claim leads, prepare them, then
+        `lock` the pools they can reach (see `RoutingSession`). Commits what was recorded at
+        exit, rolls everything back on an error."""
+        from leadroute.adapters.store.routing_session import RoutingSession
+
+        with self.engine.connect() as conn:
+            session = RoutingSession(
+                self, conn.execution_options(leadroute_write=True), org, config_seq
+            )
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
     def routing_session(
         self, org: Org, pool_ids: Iterable[str], config_seq: int | None
     ) -> Iterator[RoutingSession]:
         """A transaction holding the pools' locks; commits every recorded decision at exit."""
-        with self.write() as conn:
-            session = RoutingSession(self, conn, org, sorted(set(pool_ids)), config_seq)
+        with self.routing_transaction(org, config_seq) as session:
+            session.lock(pool_ids)
             yield session
-            session.flush()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -656,366 +675,6 @@ class Store:
         stmt = self.insert(table)
         columns = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=columns), rows)
-
-
-class RoutingSession:
-    """Implements the RoutingState port within one locked transaction."""
-
-    def __init__(
-        self, store: Store, conn: Connection, org: Org, pool_ids: list[str], config_seq: int | None
-    ) -> None:
-        self.store, self.conn, self.org, self.config_seq = store, conn, org, config_seq
-        now = _now()
-        self._pools: dict[str, PoolState] = {}
-        if pool_ids:
-            conn.execute(
-                store.insert(t.pool_state).on_conflict_do_nothing(),
-                [
-                    {
-                        "pool_id": p,
-                        "fairness_window": "",
-                        "credits": {},
-                        "counts": {},
-                        "present": [],
-                        "updated_at": now,
-                    }
-                    for p in pool_ids
-                ],
-            )
-            query = (
-                select(t.pool_state)
-                .where(t.pool_state.c.pool_id.in_(pool_ids))
-                .order_by(t.pool_state.c.pool_id)
-            )
-            if store.dialect == "postgresql":
-                query = query.with_for_update()
-            for row in conn.execute(query).mappings():
-                self._pools[row["pool_id"]] = PoolState(
-                    row["fairness_window"],
-                    row["credits"],
-                    row["counts"],
-                    frozenset(row["present"] or ()),
-                )
-        self._dirty_pools: set[str] = set()
-        self._counters: dict[tuple[str, str], int] = {}
-        self._load_cache: dict[str, tuple[datetime, RepLoad]] = {}
-        self._preloaded: set[datetime] = set()
-        self._counter_delta: dict[tuple[str, str], int] = {}
-        self._sticky: dict[tuple[str, str], str | None] = {}
-        self._sticky_new: dict[tuple[str, str], str] = {}
-        self._decision_rows: list[dict[str, Any]] = []
-        self._lead_updates: list[dict[str, Any]] = []
-        self._superseded: list[str] = []
-        self._owners: dict[str, tuple[str, str | None]] = {}
-        self._staged: list[tuple[Any, list[dict[str, Any]]]] = []
-        self.want_ids = False  # set: flush reads back the ids of the decisions it writes
-        self.decision_ids: dict[str, int] = {}  # lead id -> id of the decision just written
-        self._cancel_timers: set[str] = set()
-
-    def stage(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        """Rows of another table to write with this session's decisions, in its transaction
-        (lifecycle events, SLA timers, outbox messages): a decision and what it sets off are
-        stored together or not at all. A row whose unique key exists is skipped."""
-        if rows:
-            self._staged.append((table, rows))
-
-    def cancel_timers(self, lead_id: str) -> None:
-        """Cancel the lead's pending SLA timers (written before the staged rows)."""
-        self._cancel_timers.add(lead_id)
-
-    # RoutingState -------------------------------------------------------------------------
-
-    def pool_state(self, pool_id: str) -> PoolState:
-        return self._pools.get(pool_id) or PoolState()
-
-    def loads(self, rep_ids: Sequence[str], now: datetime) -> Mapping[str, RepLoad]:
-        minute = now.replace(second=0, microsecond=0)
-        cache = self._load_cache
-        result: dict[str, RepLoad] = {}
-        for rep_id in rep_ids:
-            hit = cache.get(rep_id)
-            if hit is not None and hit[0] == minute:
-                result[rep_id] = hit[1]
-                continue
-            rep = self.org.reps.get(rep_id)
-            if rep is None:
-                continue
-            if minute not in self._preloaded:
-                self._preload(minute)
-            keys = periods_of_minute(rep.timezone, minute)
-            self._load_counters(
-                [
-                    (rep_id, keys["day"]),
-                    (rep_id, keys["week"]),
-                    (rep_id, keys["month"]),
-                    (rep_id, OPEN),
-                ]
-            )
-            counters = self._counters
-            load = RepLoad(
-                day=counters[(rep_id, keys["day"])],
-                week=counters[(rep_id, keys["week"])],
-                month=counters[(rep_id, keys["month"])],
-                open=counters[(rep_id, OPEN)],
-            )
-            cache[rep_id] = (minute, load)
-            result[rep_id] = load
-        return result
-
-    def sticky_rep(self, pool_id: str, account_key: str) -> str | None:
-        key = (pool_id, account_key)
-        if key not in self._sticky:
-            self._sticky[key] = self.conn.scalar(
-                select(t.sticky.c.rep_id).where(
-                    t.sticky.c.pool_id == pool_id, t.sticky.c.account_key == account_key
-                )
-            )
-        return self._sticky[key]
-
-    # recording ----------------------------------------------------------------------------
-
-    def claim(
-        self,
-        limit: int,
-        *,
-        batch_id: str | None = None,
-        lead_ids: Sequence[str] | None = None,
-        statuses: Sequence[str] = ("new",),
-    ) -> list[Lead]:
-        """Take up to `limit` leads waiting to be routed, skipping ones others hold."""
-        query = (
-            select(t.leads)
-            .where(t.leads.c.status.in_(list(statuses)))
-            .order_by(t.leads.c.received_at, t.leads.c.id)
-            .limit(limit)
-        )
-        if batch_id is not None:
-            query = query.where(t.leads.c.batch_id == batch_id)
-        if lead_ids is not None:
-            query = query.where(t.leads.c.id.in_(list(lead_ids)))
-        if self.store.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return [_stored_lead(r).lead for r in self.conn.execute(query).mappings()]
-
-    def current_decisions(self, lead_ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
-        """Each lead's current decision: id and node."""
-        query = select(t.decisions.c.lead_id, t.decisions.c.id, t.decisions.c.node).where(
-            t.decisions.c.lead_id.in_(list(lead_ids)), t.decisions.c.is_current
-        )
-        return {lead_id: (ident, node) for lead_id, ident, node in self.conn.execute(query)}
-
-    def record(
-        self,
-        decision: Decision,
-        *,
-        account_key: str | None = None,
-        previous_owner: str | None = None,
-        cleaned: Lead | None = None,
-        raw: Mapping[str, Any] | None = None,
-        account_id: str | None = None,
-    ) -> None:
-        """Queue a decision and its state changes for this session's commit.
-
-        `cleaned` replaces the stored lead's fields (the original ones are kept as `raw`).
-        A lead given to the owner of the lead it duplicates takes no share, cap or load.
-        """
-        decision.config_seq = self.config_seq
-        self._owners[decision.lead_id] = (decision.outcome.value, decision.rep_id)
-        if decision.pool is not None and decision.pool_state is not None:
-            self._pools[decision.pool] = decision.pool_state
-            self._dirty_pools.add(decision.pool)
-            if account_key and decision.rep_id:
-                self._sticky[(decision.pool, account_key)] = decision.rep_id
-                self._sticky_new[(decision.pool, account_key)] = decision.rep_id
-        if decision.rep_id is not None and decision.duplicate_of is None:
-            rep = self.org.reps.get(decision.rep_id)
-            keys = list(periods_at(rep.timezone, decision.decided_at).values()) if rep else []
-            for key in (*keys, OPEN):
-                self._bump(decision.rep_id, key, 1)
-        if previous_owner is not None:
-            self._bump(previous_owner, OPEN, -1)
-        if decision.supersedes is not None:
-            self._superseded.append(decision.lead_id)
-        self._decision_rows.append(
-            {
-                "lead_id": decision.lead_id,
-                "config_seq": decision.config_seq,
-                "outcome": decision.outcome.value,
-                "node": decision.node,
-                "rep_id": decision.rep_id,
-                "queue": decision.queue,
-                "reason": decision.reason,
-                "decided_at": decision.decided_at,
-                "record": decision.as_record(),
-                "supersedes": decision.supersedes,
-                "is_current": True,
-            }
-        )
-        self._lead_updates.append(
-            {
-                "b_id": decision.lead_id,
-                "status": decision.outcome.value,
-                "owner_id": decision.rep_id,
-                "queue": decision.queue,
-                "reason": decision.reason,
-                "updated_at": decision.decided_at,
-                "data": dict(cleaned.fields) if cleaned is not None else None,
-                "raw": dict(raw) if raw is not None else None,
-                "account_id": account_id,
-                "duplicate_of": decision.duplicate_of,
-            }
-        )
-
-    def lead_row(self, lead_id: str) -> StoredLead | None:
-        row = self.conn.execute(select(t.leads).where(t.leads.c.id == lead_id)).mappings().first()
-        return _stored_lead(row) if row is not None else None
-
-    def merge_into(self, lead_id: str, fields: Mapping[str, Any], sources: Sequence[str]) -> None:
-        """Write a merged survivor's fields and sources (a duplicate was folded into it)."""
-        self.conn.execute(
-            update(t.leads)
-            .where(t.leads.c.id == lead_id)
-            .values(data=dict(fields), sources=list(sources), updated_at=_now())
-        )
-
-    def owner_of(self, lead_id: str) -> tuple[str, str | None] | None:
-        """(status, owner) of a lead, counting decisions made in this session."""
-        if lead_id in self._owners:
-            return self._owners[lead_id]
-        row = self.conn.execute(
-            select(t.leads.c.status, t.leads.c.owner_id).where(t.leads.c.id == lead_id)
-        ).first()
-        return (row.status, row.owner_id) if row is not None else None
-
-    def _bump(self, rep_id: str, key: str, delta: int) -> None:
-        self._load_cache.pop(rep_id, None)
-        if (rep_id, key) not in self._counters:
-            self._load_counters([(rep_id, key)])
-        self._counters[(rep_id, key)] += delta
-        self._counter_delta[(rep_id, key)] = self._counter_delta.get((rep_id, key), 0) + delta
-
-    def _preload(self, minute: datetime) -> None:
-        """Read every rep's counters for the periods current at `minute` in one query."""
-        self._preloaded.add(minute)
-        keys = [
-            (rep.id, key)
-            for rep in self.org.reps.values()
-            for key in (*periods_of_minute(rep.timezone, minute).values(), OPEN)
-        ]
-        self._load_counters(keys)
-
-    def _load_counters(self, keys: Sequence[tuple[str, str]]) -> None:
-        counters = self._counters
-        missing = {k for k in keys if k not in counters}
-        if not missing:
-            return
-        for key in missing:
-            counters[key] = 0
-        reps = {r for r, _ in missing}
-        periods = {p for _, p in missing}
-        query = select(t.rep_counters).where(
-            t.rep_counters.c.rep_id.in_(reps), t.rep_counters.c.period.in_(periods)
-        )
-        for row in self.conn.execute(query).mappings():
-            key = (row["rep_id"], row["period"])
-            if key in missing:
-                counters[key] = int(row["count"])
-
-    def flush(self) -> None:
-        """Write everything recorded so far (inside the session's transaction)."""
-        conn, store, now = self.conn, self.store, _now()
-        if self._superseded:
-            conn.execute(
-                update(t.decisions)
-                .where(t.decisions.c.lead_id.in_(self._superseded), t.decisions.c.is_current)
-                .values(is_current=False)
-            )
-            self._superseded = []
-        if self._decision_rows:
-            if self.want_ids:
-                inserted = conn.execute(
-                    t.decisions.insert().returning(t.decisions.c.lead_id, t.decisions.c.id),
-                    self._decision_rows,
-                )
-                self.decision_ids.update({lead: int(i) for lead, i in inserted})
-            else:  # a plain executemany is much cheaper for large batches
-                conn.execute(t.decisions.insert(), self._decision_rows)
-            self._decision_rows = []
-        if self._lead_updates:
-            values: dict[str, Any] = {
-                "status": bindparam("status"),
-                "owner_id": bindparam("owner_id"),
-                "queue": bindparam("queue"),
-                "reason": bindparam("reason"),
-                "updated_at": bindparam("updated_at"),
-                "account_id": bindparam("account_id"),
-                "duplicate_of": bindparam("duplicate_of"),
-            }
-            statement = update(t.leads).where(t.leads.c.id == bindparam("b_id"))
-            cleaned = [row for row in self._lead_updates if row["data"] is not None]
-            as_given = [row for row in self._lead_updates if row["data"] is None]
-            if cleaned:  # the pipeline changed these leads' fields: store both versions
-                conn.execute(
-                    statement.values(**values, data=bindparam("data"), raw=bindparam("raw")),
-                    cleaned,
-                )
-            if as_given:
-                for row in as_given:
-                    del row["data"], row["raw"]
-                conn.execute(statement.values(**values), as_given)
-            self._lead_updates = []
-        if self._dirty_pools:
-            rows = [
-                {
-                    "pool_id": p,
-                    "fairness_window": self._pools[p].window,
-                    "credits": dict(self._pools[p].credits),
-                    "counts": dict(self._pools[p].counts),
-                    "present": sorted(self._pools[p].present),
-                    "updated_at": now,
-                }
-                for p in sorted(self._dirty_pools)
-            ]
-            store.upsert(conn, t.pool_state, rows, ["pool_id"])
-            self._dirty_pools = set()
-        if self._counter_delta:
-            stmt = store.insert(t.rep_counters)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["rep_id", "period"],
-                    set_={"count": t.rep_counters.c.count + stmt.excluded.count},
-                ),
-                [
-                    {"rep_id": r, "period": p, "count": d}
-                    for (r, p), d in sorted(self._counter_delta.items())
-                ],
-            )
-            self._counter_delta = {}
-        if self._sticky_new:
-            store.upsert(
-                conn,
-                t.sticky,
-                [
-                    {"pool_id": p, "account_key": k, "rep_id": r, "updated_at": now}
-                    for (p, k), r in sorted(self._sticky_new.items())
-                ],
-                ["pool_id", "account_key"],
-            )
-            self._sticky_new = {}
-        if self._cancel_timers:
-            conn.execute(
-                update(timers)
-                .where(timers.c.lead_id.in_(sorted(self._cancel_timers)))
-                .where(timers.c.status == "pending")
-                .values(status="cancelled", fired_at=now)
-            )
-            self._cancel_timers = set()
-        by_table: dict[Any, list[dict[str, Any]]] = {}
-        for table, rows in self._staged:  # one statement per table, not per decision
-            by_table.setdefault(table, []).extend(rows)
-        for table, rows in by_table.items():
-            conn.execute(store.insert(table).on_conflict_do_nothing(), rows)
-        self._staged = []
 
 
 def _stored_lead(row: Mapping[Any, Any]) -> StoredLead:
