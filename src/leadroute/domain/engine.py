@@ -2,11 +2,15 @@
 
 No I/O of its own: fairness state and workloads come through the `RoutingState` port, the time
 comes in as an argument, and the caller persists what the Decision says.
+
+`Router.reach` says, before any state is read, which pools a lead's decision may read or
+change: the caller locks only those (see `Reach`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +28,28 @@ from leadroute.ports import Predictor, RoutingState
 _NO_LOAD = RepLoad()
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a lead's decision may touch, known before the routing state is read.
+
+    `pools`: the pools whose fairness state, sticky owners or members' counters the decision
+    may read or change. A node the lead's conditions match adds its pool (distribute) or the
+    pools of the rep it names (assign, assign_owner); the walk goes on past every node that
+    can fall through (a pool with nobody available, an unavailable or excluded rep) and stops
+    at the first that cannot (queue, hold, a missing required field, `if_unavailable: hold`).
+    A pool brings along every pool that shares a rep with it, since giving that rep a lead
+    changes the counters those pools check caps and loads against. The lock set of a
+    transaction is the union over its leads; two transactions whose sets are disjoint cannot
+    change anything the other reads.
+
+    `tested`: each condition's result for the first `len(tested)` nodes, in flow order, so
+    `Router.route` on the same data need not test them again.
+    """
+
+    pools: frozenset[str]
+    tested: tuple[bool, ...] = ()
+
+
 class Router:
     """A compiled config bound to an org snapshot."""
 
@@ -35,6 +61,16 @@ class Router:
             node.id: tuple((name, getter(name)) for name in node.condition.fields)
             for node in config.nodes
         }
+        pools_of_rep: dict[str, set[str]] = {}
+        for pool in config.pools.values():
+            for rep_id in pool.members:
+                pools_of_rep.setdefault(rep_id, set()).add(pool.id)
+        self._pools_of_rep = {rep: frozenset(pools) for rep, pools in pools_of_rep.items()}
+        self._pools_with = {  # a pool and every pool that shares a rep with it
+            pool.id: frozenset({pool.id}).union(*(self._pools_of_rep[rep] for rep in pool.members))
+            for pool in config.pools.values()
+        }
+        self.every_pool = frozenset(config.pools)
 
     def context(
         self,
@@ -102,6 +138,42 @@ class Router:
         data["conversion_probability"] = prediction.probability
         data["_prediction"] = prediction
 
+    def reach(self, data: Mapping[str, Any], account: Account | None = None) -> Reach:
+        """The pools a decision on `data` (a lead's context) may read or change: see `Reach`.
+        Depends on the data and the org only, never on the routing state or the time."""
+        config = self.config
+        if config.required and missing_fields(data, config.required):
+            return Reach(frozenset())  # held before any node
+        pools: set[str] = set()
+        tested: list[bool] = []
+        for node in config.nodes:
+            matched = node.condition.test(data)
+            tested.append(matched)
+            if not matched:
+                continue
+            if node.requires and missing_fields(data, node.requires):
+                break  # held at this node
+            action = node.action
+            if action.kind is ActionKind.DISTRIBUTE:
+                pools |= self._pools_with.get(action.pool or "", frozenset())
+            elif action.kind in (ActionKind.ASSIGN, ActionKind.ASSIGN_OWNER):
+                if action.kind is ActionKind.ASSIGN:
+                    rep_id = action.rep
+                else:
+                    rep_id = self._owner_of(account, action.follow_parent)[0]
+                    if rep_id is None:
+                        continue  # no owner: falls through whatever `if_unavailable` says
+                pools |= self._pools_of_rep.get(rep_id or "", frozenset())
+            else:
+                break  # queue or hold: the walk ends here
+            if action.if_unavailable == "hold":
+                break
+        return Reach(frozenset(pools), tuple(tested))
+
+    def pools_of(self, rep_ids: Sequence[str]) -> frozenset[str]:
+        """Every pool these reps are members of."""
+        return frozenset().union(*(self._pools_of_rep.get(r, frozenset()) for r in rep_ids))
+
     def route(
         self,
         lead: Lead,
@@ -111,7 +183,10 @@ class Router:
         account: Account | None = None,
         exclude: frozenset[str] = frozenset(),
         data: Mapping[str, Any] | None = None,
+        tested: Sequence[bool] = (),
     ) -> Decision:
+        """Walk the flow for `lead`. `tested`: conditions already tested on this very `data`
+        (`Reach.tested`), used instead of testing them again."""
         data = data if data is not None else self.context(lead, account)
         decision = Decision(
             scores=scores_record(data),
@@ -131,8 +206,9 @@ class Router:
                 decision.how = "hold"
                 return decision
         getters = self._value_getters
+        known = len(tested)
         for node in self.config.nodes:
-            matched = node.condition.test(data)
+            matched = tested[node.index] if node.index < known else node.condition.test(data)
             trace = NodeTrace(
                 node.id, node.name, matched, data, getters[node.id], node.condition.text
             )
