@@ -75,6 +75,16 @@ class Enricher:
             waterfall.record(name, self._ask(name, key, started))
         return waterfall.result((self.timer() - started) * 1000)
 
+    def calls_out(self, fields: Iterable[str]) -> bool:
+        """Whether filling these fields may wait on a provider over the network (an HTTP API):
+        such a lead is better enriched apart from the others."""
+        providers = self.config.providers
+        return any(
+            isinstance(providers[name], HttpProviderModel)
+            for f in fields
+            for name in self.config.fields.get(f, ())
+        )
+
     def close(self) -> None:
         """Release the providers' connections."""
         _close(self.providers.values())

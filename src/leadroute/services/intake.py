@@ -11,6 +11,10 @@ When the database goes away mid-request (a restart, a failover), the request fai
 database's error (the API answers 503) and its key is released, so the client's retry does the
 work; a release or an answer that cannot be written while the database is down is kept and
 written before the next request is served.
+
+A lead whose route waits for an enrichment provider over the network is enriched on an
+enrichment thread, then stored and routed (`RoutingService.route_arrivals`): its request waits
+for the provider, the other leads and the routing thread do not.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ import json
 import queue
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +40,7 @@ from leadroute.domain.lead import LEAD_LIMITS, Lead, LeadLimits
 from leadroute.services.routing import RoutingService
 
 MAX_BULK = 1000
+ENRICH_THREADS = 16  # leads enriched at once, apart from the routing thread
 
 
 @dataclass(frozen=True)
@@ -133,15 +138,20 @@ class _Batcher:
                     pending.done.set_exception(exc)
             else:
                 for pending, result in zip(batch, results, strict=True):
-                    pending.done.set_result(result)
+                    if isinstance(result, Future):  # routed apart, after its enrichment
+                        _chain(result, pending.done)
+                    else:
+                        pending.done.set_result(result)
             if stopping:
                 return
 
 
 class LeadIntake:
     """Submits leads to a RoutingService. One intake serves one process: its leads are routed
-    by one thread, in batches (routing calls are serialised by its lock: the service keeps
-    per-process state between chunks)."""
+    by one thread, in batches, under `lock` (rep changes take it too, so none happens while a
+    batch is routed); a lead that waits for an enrichment provider is routed on an
+    enrichment thread, and a bulk request on its own thread: the service takes its routing
+    transactions in turn, and no lock is held while a provider is waited for."""
 
     def __init__(
         self,
@@ -156,17 +166,32 @@ class LeadIntake:
         self.idempotency = IdempotencyStore(routing.store)
         self.lock = lock or threading.Lock()
         self._batcher: _Batcher | None = None
+        self._enrichers: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
         # key -> the answer to keep for it, or None to release it; written by `_settle`
         self._unsettled: dict[str, tuple[int, dict[str, Any], str | None] | None] = {}
         self._settling = threading.Lock()
 
     def close(self) -> None:
-        """Stop the routing thread once the leads already queued are routed."""
+        """Stop the routing thread once the leads already queued are routed (leads being
+        enriched are still routed, on their enrichment threads)."""
         with self._start:
             if self._batcher is not None:
                 self._batcher.stop()
                 self._batcher = None
+            if self._enrichers is not None:
+                self._enrichers.shutdown(wait=False)
+                self._enrichers = None
+
+    @property
+    def enrichers(self) -> ThreadPoolExecutor:
+        """The threads that enrich and route the leads that wait for a provider."""
+        with self._start:
+            if self._enrichers is None:
+                self._enrichers = ThreadPoolExecutor(
+                    max_workers=ENRICH_THREADS, thread_name_prefix="leadroute-enrich"
+                )
+            return self._enrichers
 
     @property
     def batcher(self) -> _Batcher:
@@ -312,10 +337,11 @@ class LeadIntake:
     def _route(self, lead: Lead, raw: Mapping[str, Any]) -> IntakeResult:
         return self.batcher.submit(lead, raw)
 
-    def _route_batch(self, batch: list[_Pending]) -> list[IntakeResult]:
+    def _route_batch(self, batch: list[_Pending]) -> list[IntakeResult | Future[IntakeResult]]:
         """Route leads together: their idempotency keys are reserved in one transaction, the
         new leads routed in one, the answers kept in one. A lead id (or key) sent twice in one
-        batch is routed once."""
+        batch is routed once. A lead routed apart (it waits for an enrichment provider) is
+        answered, and its key kept, when it is routed: its answer is a Future."""
         self._settle()
         replays = self.idempotency.reserve_many(
             [(p.key, p.digest or "") for p in batch if p.key is not None]
@@ -326,27 +352,43 @@ class LeadIntake:
         except BaseException:
             self._release(reserved)  # let a retry do the work (or find it done)
             raise
-        self._complete(
-            [
-                (p.key, results[i].status_code, results[i].body, p.lead.id)
-                for i, p in enumerate(batch)
-                if p.key is not None and first_of_key.get(p.key) == i and replays.get(p.key) is None
-            ]
-        )
-        answers = []
+        answered: list[tuple[str, int, dict[str, Any], str | None]] = []
+        for i, p in enumerate(batch):
+            if p.key is None or first_of_key.get(p.key) != i or replays.get(p.key) is not None:
+                continue
+            result = results[i]
+            if isinstance(result, Future):
+                result.add_done_callback(self._keeper(p.key, p.lead.id))
+            else:
+                answered.append((p.key, result.status_code, result.body, p.lead.id))
+        self._complete(answered)
+        answers: list[IntakeResult | Future[IntakeResult]] = []
         for i, pending in enumerate(batch):
             if i in results:
                 answers.append(results[i])
             else:
-                first = results[first_of_key[pending.key or ""]]
-                answers.append(IntakeResult(first.status_code, first.body, replayed=True))
+                answers.append(_as_replayed(results[first_of_key[pending.key or ""]]))
         return answers
+
+    def _keeper(self, key: str, lead_id: str) -> Callable[[Future[IntakeResult]], None]:
+        """What keeps the answer of a lead routed apart for its key once it is known (or
+        releases the key if its routing failed)."""
+
+        def keep(done: Future[IntakeResult]) -> None:
+            error = done.exception()
+            if error is not None:
+                self._release([key])
+            else:
+                result = done.result()
+                self._complete([(key, result.status_code, result.body, lead_id)])
+
+        return keep
 
     def _answer_batch(
         self, batch: list[_Pending], replays: Mapping[str, Replay | None]
-    ) -> tuple[dict[int, IntakeResult], dict[str, int]]:
+    ) -> tuple[dict[int, IntakeResult | Future[IntakeResult]], dict[str, int]]:
         """Route the batch's new leads; (answer by position, first position of each key)."""
-        results: dict[int, IntakeResult] = {}
+        results: dict[int, IntakeResult | Future[IntakeResult]] = {}
         first_of_key: dict[str, int] = {}
         todo: list[int] = []
         for i, pending in enumerate(batch):
@@ -364,20 +406,55 @@ class LeadIntake:
                 results[i] = _replayed(key, replay)
         unique = list({batch[i].lead.id: batch[i].lead for i in todo}.values())
         with self.lock:
-            decisions, ids = self.routing.route_now(unique, batch_id=f"api-{uuid.uuid4().hex[:16]}")
+            arrivals = self.routing.route_arrivals(
+                unique, batch_id=f"api-{uuid.uuid4().hex[:16]}", enrich_with=self.enrichers
+            )
+        decisions, ids = arrivals.decisions, arrivals.ids
         reps = self.routing.router.org.reps
         answered: set[str] = set()
         for i in todo:
             lead = batch[i].lead
             decision = decisions.get(lead.id)
-            if decision is not None and lead.id not in answered:
+            if lead.id in answered:
+                results[i] = self._received_before(lead.id)
+            elif lead.id in arrivals.enriching:
+                answered.add(lead.id)
+                results[i] = self._answer_later(lead.id, arrivals.enriching[lead.id], reps)
+            elif decision is not None:
                 answered.add(lead.id)
                 results[i] = IntakeResult(201, decision_body(decision, ids.get(lead.id), reps))
             else:
-                body = self.view(lead.id)
-                body["detail"] = "this lead was received before: its current decision"
-                results[i] = IntakeResult(200, body)
+                results[i] = self._received_before(lead.id)
         return results, first_of_key
+
+    def _received_before(self, lead_id: str) -> IntakeResult:
+        body = self.view(lead_id)
+        body["detail"] = "this lead was received before: its current decision"
+        return IntakeResult(200, body)
+
+    def _answer_later(
+        self,
+        lead_id: str,
+        routed: Future[tuple[Decision | None, int | None]],
+        reps: Mapping[str, Any],
+    ) -> Future[IntakeResult]:
+        """The answer for a lead routed apart, once it is routed."""
+        answer: Future[IntakeResult] = Future()
+
+        def done(routed: Future[tuple[Decision | None, int | None]]) -> None:
+            try:
+                decision, decision_id = routed.result()
+                if decision is None:  # someone else routed it first
+                    result = self._received_before(lead_id)
+                else:
+                    result = IntakeResult(201, decision_body(decision, decision_id, reps))
+            except BaseException as exc:
+                answer.set_exception(exc)
+            else:
+                answer.set_result(result)
+
+        routed.add_done_callback(done)
+        return answer
 
     def _submit_many(
         self,
@@ -395,8 +472,7 @@ class LeadIntake:
                 rows.append(ParsedRow(index, self._build(raw, default_id, channel, source)))
             except ValueError as exc:
                 rows.append(ParsedRow(index, None, f"lead {index}: {exc}", dict(raw)))
-        with self.lock:
-            summary = self.routing.route_batch(rows, batch_id=batch_id)
+        summary = self.routing.route_batch(rows, batch_id=batch_id)
         results = []
         for row in rows:
             if row.lead is None:
@@ -421,6 +497,39 @@ class LeadIntake:
         if current is None:
             return {"lead_id": lead_id, "outcome": stored.status, "reason": stored.reason}
         return decision_view(current, self.routing.router.org.reps)
+
+
+def _as_replayed(
+    first: IntakeResult | Future[IntakeResult],
+) -> IntakeResult | Future[IntakeResult]:
+    """The answer for a repeat of a request in the same batch: the first one's, replayed."""
+    if not isinstance(first, Future):
+        return IntakeResult(first.status_code, first.body, replayed=True)
+    replayed: Future[IntakeResult] = Future()
+
+    def copy(done: Future[IntakeResult]) -> None:
+        error = done.exception()
+        if error is not None:
+            replayed.set_exception(error)
+        else:
+            result = done.result()
+            replayed.set_result(IntakeResult(result.status_code, result.body, replayed=True))
+
+    first.add_done_callback(copy)
+    return replayed
+
+
+def _chain(source: Future[IntakeResult], target: Future[IntakeResult]) -> None:
+    """Settle `target` as `source` settles."""
+
+    def copy(done: Future[IntakeResult]) -> None:
+        error = done.exception()
+        if error is not None:
+            target.set_exception(error)
+        else:
+            target.set_result(done.result())
+
+    source.add_done_callback(copy)
 
 
 def _replayed(key: str, replay: Replay) -> IntakeResult:

@@ -15,6 +15,7 @@ from typing import Any
 
 from leadroute.domain.account_match import AccountIndex, AccountMatch
 from leadroute.domain.dedupe import DuplicateMatch, LeadIndex
+from leadroute.domain.engine import Reach
 from leadroute.domain.enrichment import EnrichmentResult
 from leadroute.domain.lead import Lead
 from leadroute.domain.matching import match_account
@@ -50,6 +51,8 @@ class CleanLead:
     signals: Signals | None = None  # engagement and predictive score, set for a chunk at once
     context: dict[str, Any] | None = None  # what the conditions see; None: compute when needed
     prepare_ns: int = 0  # time spent cleaning and scoring before the decision
+    deduped: bool = False  # looked for among known leads (so a duplicate may be found later)
+    reach: Reach | None = None  # the pools its decision may touch, for `context` as it is
 
 
 class LeadPipeline:
@@ -80,6 +83,9 @@ class LeadPipeline:
         self._known_leads = known_leads
         self._leads: LeadIndex | None = None
         self.seen_decision = 0  # the newest decision id whose lead the index holds
+        # decision ids below `seen_decision` not read yet (a transaction that had not
+        # committed, or never will), with when each was first missed (time.monotonic)
+        self.unseen: dict[int, float] = {}
 
     @property
     def normalizer(self) -> Normalizer:
@@ -118,7 +124,9 @@ class LeadPipeline:
                 quality["duplicate"] = duplicate.as_record()
         match = self._match(lead.fields)
         quality["account_match"] = match.as_record()
-        result = CleanLead(lead, match.account, match, duplicate, quality=quality)
+        result = CleanLead(
+            lead, match.account, match, duplicate, quality=quality, deduped=dedupe and self.deduping
+        )
         if enrich:
             self.enrich(result)
         return result

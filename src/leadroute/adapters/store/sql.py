@@ -10,7 +10,7 @@ the same commit, so several processes never assign one lead twice or break fairn
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -468,30 +468,6 @@ class Store:
         """The id of the newest decision (0 when there is none)."""
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.max(t.decisions.c.id))) or 0)
-
-    def decided_lead_fields(
-        self, conn: Connection, after: int, names: Sequence[str], known: Container[str] = ()
-    ) -> tuple[list[tuple[str, dict[str, Any]]], int]:
-        """(id, chosen fields) of the leads decided after decision id `after` that are not in
-        `known`, read on `conn` (a routing session's, so what other processes committed before
-        it took the pool locks is seen), and the newest decision id read (`after` when none).
-        Only the decision ids are read for leads already known: no lead data."""
-        decided = conn.execute(
-            select(t.decisions.c.id, t.decisions.c.lead_id)
-            .where(t.decisions.c.id > after)
-            .order_by(t.decisions.c.id)
-        ).all()
-        newest = max((int(row[0]) for row in decided), default=after)
-        wanted = list(dict.fromkeys(lead for _, lead in decided if lead not in known))
-        found: list[tuple[str, dict[str, Any]]] = []
-        for start in range(0, len(wanted), 500):
-            query = select(t.leads.c.id, t.leads.c.data).where(
-                t.leads.c.id.in_(wanted[start : start + 500]),
-                t.leads.c.status.not_in(["new", "rejected"]),
-            )
-            for lead_id, data in conn.execute(query):
-                found.append((lead_id, {k: data.get(k) for k in names if data.get(k) is not None}))
-        return found, newest
 
     def iter_leads(
         self, *, since: datetime | None = None, batch_id: str | None = None
