@@ -12,6 +12,7 @@ from sqlalchemy import func, inspect, select, text
 from leadroute.adapters.leadfile import read_leads
 from leadroute.adapters.store import tables as t
 from leadroute.adapters.store.enrichment_tables import enrichment_cache
+from leadroute.adapters.store.privacy_store import ErasureStore
 from leadroute.adapters.store.scoring_tables import activities
 from leadroute.adapters.store.service_tables import idempotency, lead_events, outbox, timers
 from leadroute.adapters.store.sql import Store
@@ -161,7 +162,8 @@ def test_erasing_a_person_leaves_no_trace_and_keeps_every_count(
     with store.engine.connect() as conn:
         activity_rows = conn.execute(select(activities).order_by(activities.c.id)).mappings().all()
 
-    report = erase_person(store, email="BEA.TWO@Small.com", now=NOW, actor="admin-key")
+    erasure = ErasureStore(store)
+    report = erase_person(erasure, email="BEA.TWO@Small.com", now=NOW, actor="admin-key")
 
     assert report.lead_ids == BEA_LEADS
     assert report.rows["leads"] == 3 and report.rows["decisions"] >= 2
@@ -214,7 +216,7 @@ def test_erasing_a_person_leaves_no_trace_and_keeps_every_count(
 
 def test_erasing_by_lead_finds_the_person_s_other_leads(store: Store, tmp_path: Path) -> None:
     _world(store, tmp_path)
-    report = erase_person(store, lead_id="B2", now=NOW)
+    report = erase_person(ErasureStore(store), lead_id="B2", now=NOW)
     assert report.lead_ids == BEA_LEADS
     assert not any(BEA[0] in row for rows in _dump(store).values() for row in rows)
     brief = RoutingService(store).brief("B1").as_record()
@@ -224,7 +226,7 @@ def test_erasing_by_lead_finds_the_person_s_other_leads(store: Store, tmp_path: 
 def test_a_dry_run_reports_and_changes_nothing(store: Store, tmp_path: Path) -> None:
     _world(store, tmp_path)
     before = _dump(store)
-    report = erase_person(store, email="bea.two@small.com", now=NOW, dry_run=True)
+    report = erase_person(ErasureStore(store), email="bea.two@small.com", now=NOW, dry_run=True)
     assert report.dry_run and report.lead_ids == BEA_LEADS
     assert report.rows["leads"] == 3
     assert _dump(store) == before
@@ -232,19 +234,19 @@ def test_a_dry_run_reports_and_changes_nothing(store: Store, tmp_path: Path) -> 
 
 def test_erasing_twice_touches_nothing_more(store: Store, tmp_path: Path) -> None:
     _world(store, tmp_path)
-    erase_person(store, email="bea.two@small.com", now=NOW)
-    again = erase_person(store, lead_id="B1", now=NOW + timedelta(minutes=1))
+    erase_person(ErasureStore(store), email="bea.two@small.com", now=NOW)
+    again = erase_person(ErasureStore(store), lead_id="B1", now=NOW + timedelta(minutes=1))
     assert again.lead_ids == ("B1", "B2")  # B2 was folded into B1 as its duplicate
     assert again.linked == ("B2",)
     assert sum(again.rows.values()) == 0 and not again.mentions
-    nobody = erase_person(store, email="nobody@nowhere.com", now=NOW)
+    nobody = erase_person(ErasureStore(store), email="nobody@nowhere.com", now=NOW)
     assert not nobody.found and nobody.events == 0
 
 
 def test_exactly_one_way_to_name_the_person(store: Store) -> None:
     with pytest.raises(ValueError, match="exactly one"):
-        erase_person(store, now=NOW)
+        erase_person(ErasureStore(store), now=NOW)
     with pytest.raises(ValueError, match="exactly one"):
-        erase_person(store, email="a@b.com", lead_id="L1", now=NOW)
+        erase_person(ErasureStore(store), email="a@b.com", lead_id="L1", now=NOW)
     with pytest.raises(ValueError, match="not an email"):
-        erase_person(store, email="bea", now=NOW)
+        erase_person(ErasureStore(store), email="bea", now=NOW)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from leadroute.adapters.leadfile import ParsedRow
+from leadroute.adapters.store.lifecycle_store import LifecycleStore
 from leadroute.adapters.store.sql import Store
 from leadroute.adapters.store.timer_store import TimerStore
 from leadroute.domain.org import Rep, build_org
@@ -76,7 +77,7 @@ def test_assignment_sets_a_reminder_and_a_breach_timer(routing: RoutingService) 
     ]
     due = {r["kind"]: r["due_at"] for r in rows}
     assert due["breach"] - due["reminder"] == timedelta(minutes=15)
-    assert [e["kind"] for e in events(routing.store, "L00000")] == ["assigned"]
+    assert [e["kind"] for e in events(LifecycleStore(routing.store), "L00000")] == ["assigned"]
 
 
 def test_the_whole_sla_ladder(routing: RoutingService, clock: Clock, store: Store) -> None:
@@ -101,7 +102,7 @@ def test_the_whole_sla_ladder(routing: RoutingService, clock: Clock, store: Stor
     assert report.recycled == 1
     lead = store.lead("L00000")
     assert lead is not None and lead.queue == "nurture" and lead.owner_id is None
-    kinds = [e["kind"] for e in events(store, "L00000")]
+    kinds = [e["kind"] for e in events(LifecycleStore(store), "L00000")]
     assert kinds == [
         "assigned",
         "reminded",
@@ -128,7 +129,7 @@ def test_accepting_stops_the_clock(routing: RoutingService, clock: Clock, store:
     clock.now += timedelta(hours=2)
     report = Worker(store, clock=clock).run_once()
     assert report.fired == 0
-    assert [e["kind"] for e in events(store, "L00000")] == ["assigned", "accepted"]
+    assert [e["kind"] for e in events(LifecycleStore(store), "L00000")] == ["assigned", "accepted"]
     act(store, "L00000", "convert", now=clock.now)
     assert store.lead("L00000").status == "converted"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="is converted, not assigned to a rep"):
@@ -162,8 +163,9 @@ def test_a_crashed_workers_lease_runs_out_and_nothing_fires_twice(
     assert other.run_once().reminded == 2  # the two unclaimed ones only
     clock.now += timedelta(minutes=2)  # the lease runs out
     assert other.run_once().reminded == 3
+    log = LifecycleStore(store)
     reminded = Counter(
-        e["kind"] for i in range(5) for e in events(store, f"L{i:05d}") if e["kind"] == "reminded"
+        e["kind"] for i in range(5) for e in events(log, f"L{i:05d}") if e["kind"] == "reminded"
     )
     assert reminded == {"reminded": 5}
 
@@ -187,8 +189,9 @@ def test_concurrent_workers_never_fire_a_timer_twice(
     for thread in threads:
         thread.join()
     assert sum(r.reminded for r in reports) == 60
+    log = LifecycleStore(store)
     kinds = Counter(
-        e["kind"] for i in range(60) for e in events(store, f"L{i:05d}") if e["kind"] == "reminded"
+        e["kind"] for i in range(60) for e in events(log, f"L{i:05d}") if e["kind"] == "reminded"
     )
     assert kinds == {"reminded": 60}
 

@@ -315,9 +315,10 @@ def lead_act(
 @lead_app.command("history")
 def lead_history(lead: Annotated[str, typer.Argument(help="lead id")], db: DbOption = None) -> None:
     """The lead's lifecycle: assigned, reminded, escalated, reassigned, accepted..."""
+    from leadroute.adapters.registry import lifecycle_log
     from leadroute.services.lifecycle import events
 
-    rows = events(open_store(db), lead)
+    rows = events(lifecycle_log(open_store(db)), lead)
     if not rows:
         raise fail(f"no lifecycle events for lead '{lead}'")
     table = Table("at", "event", "rep", "by", "detail")

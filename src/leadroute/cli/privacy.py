@@ -38,22 +38,23 @@ def erase(
 
     Rows stay (with "[erased]" in place of personal data), so every count and report stays.
     Without --yes, shows what would be touched and asks first."""
+    from leadroute.adapters.registry import person_erasure
     from leadroute.services.privacy import erase_person
     from leadroute.services.routing import utc_now
 
     if (email is None) == (lead is None):
         raise fail("give exactly one of --email and --lead")
-    store = open_store(db)
+    erasure = person_erasure(open_store(db))
     try:
         if not yes:
-            preview = erase_person(store, email=email, lead_id=lead, now=utc_now(), dry_run=True)
+            preview = erase_person(erasure, email=email, lead_id=lead, now=utc_now(), dry_run=True)
             if not preview.found:
                 console.print("nothing stored about that person")
                 return
             _show(preview)
             if not typer.confirm("erase this person's data? this cannot be undone"):
                 raise typer.Exit(1)
-        report = erase_person(store, email=email, lead_id=lead, now=utc_now(), actor="cli")
+        report = erase_person(erasure, email=email, lead_id=lead, now=utc_now(), actor="cli")
     except ValueError as exc:
         raise fail(str(exc)) from None
     if not report.found:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from leadroute.adapters.registry import lifecycle_log
 from leadroute.console import queries
 from leadroute.console.deps import LoggedIn, UiDep
 from leadroute.services.lifecycle import events
@@ -84,6 +85,6 @@ def lead(request: Request, lead_id: str, ui: UiDep, visitor: LoggedIn) -> HTMLRe
         current=next((d for d in reversed(history) if d.current), None),
         history=history,
         brief=brief,
-        events=events(store, lead_id),
+        events=events(lifecycle_log(store), lead_id),
         notifications=queries.notifications(store, lead_id),
     )

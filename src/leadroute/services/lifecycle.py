@@ -39,10 +39,9 @@ __all__ = ["ACTIONS", "EVENT_OF_ACTION", "Lifecycle", "act", "event_kind", "even
 
 
 def _log_of(source: LifecycleLog | Store) -> LifecycleLog:
-    """The lifecycle log to use. Until the composition root hands every caller one, the SQL
-    store itself is taken too: services.routing (on the allow-list of
-    tests/test_architecture.py while it is rewritten), the API, the console and the CLI
-    pass it to `Lifecycle`, `act` and `events`."""
+    """The lifecycle log to use. `Lifecycle` and `act` take the SQL store itself too, as long
+    as services.routing (on the allow-list of tests/test_architecture.py while it is rewritten
+    with RoutingSession) hands it over."""
     return registry.lifecycle_log(source) if isinstance(source, Store) else source
 
 
@@ -198,9 +197,9 @@ def act(
     return status or Outcome.ROUTED.value
 
 
-def events(log: LifecycleLog | Store, lead_id: str) -> list[dict[str, Any]]:
+def events(log: LifecycleLog, lead_id: str) -> list[dict[str, Any]]:
     """A lead's lifecycle, oldest first."""
-    return [event.as_record() for event in _log_of(log).events(lead_id)]
+    return [event.as_record() for event in log.events(lead_id)]
 
 
 def reassignments(log: LifecycleLog, lead_id: str) -> int:

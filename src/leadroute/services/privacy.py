@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadroute.adapters import registry
-from leadroute.adapters.store.sql import Store
 from leadroute.domain.lifecycle import LifecycleEvent
 from leadroute.domain.privacy import PersonRows, is_personal
 from leadroute.ports import PersonErasure
@@ -74,7 +72,7 @@ class ErasureReport:
 
 
 def erase_person(
-    erasure: PersonErasure | Store,
+    erasure: PersonErasure,
     *,
     email: str | None = None,
     lead_id: str | None = None,
@@ -85,14 +83,12 @@ def erase_person(
     """Erase the person with this email or owning this lead; see the module's docstring.
 
     `actor` (who asked, e.g. an API key's name) goes on the lifecycle events. With `dry_run`
-    everything is done and reported, then rolled back. The SQL store itself is taken too, for
-    callers the composition root does not hand a `PersonErasure` yet (the API, the CLI)."""
+    everything is done and reported, then rolled back. `erasure` is where the person's rows
+    are (the store's: `adapters.registry.person_erasure(store)`)."""
     if (email is None) == (lead_id is None):
         raise ValueError("give exactly one of email and lead_id")
     if email is not None and "@" not in email:
         raise ValueError(f"'{email}' is not an email address")
-    if isinstance(erasure, Store):
-        erasure = registry.person_erasure(erasure)
     with erasure.erasure(keep=not dry_run) as work:
         person = work.find(email=email, lead_id=lead_id)
         ids = sorted(person.leads)

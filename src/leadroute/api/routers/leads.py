@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadroute.adapters.registry import lifecycle_log
 from leadroute.api.deps import (
     IdempotencyKey,
     MetricsDep,
@@ -303,7 +304,7 @@ async def get_brief(lead_id: str, state: StateDep) -> LeadBrief:
 
 @read.get("/v1/leads/{lead_id}/events", responses={404: NOT_FOUND})
 async def get_events(lead_id: str, store: StoreDep) -> list[LeadEvent]:
-    rows = await run_in_threadpool(events, store, lead_id)
+    rows = await run_in_threadpool(events, lifecycle_log(store), lead_id)
     if not rows and await run_in_threadpool(store.lead, lead_id) is None:
         raise HTTPException(404, f"no lead '{lead_id}'")
     return [LeadEvent.model_validate(row) for row in rows]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from leadroute.adapters.registry import person_erasure
 from leadroute.api.deps import StateDep
 from leadroute.api.payload import check_body
 from leadroute.services.privacy import erase_person
@@ -46,7 +47,7 @@ async def post_erase(body: Erasure, state: StateDep) -> ErasureReport:
     try:
         report = await run_in_threadpool(
             lambda: erase_person(
-                state.store,
+                person_erasure(state.store),
                 email=body.email,
                 lead_id=body.lead_id,
                 now=datetime.now(UTC),
